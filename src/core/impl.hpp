@@ -1,0 +1,101 @@
+#pragma once
+/// @file
+/// AllToAllImpl: the one interface every exchange implements (native LL128, NCCL baselines).
+///
+/// The measurement engine (bench/) drives any implementation through it and never sees an
+/// implementation's internals; kernels/ and baseline/ never include each other. The header is
+/// CUDA-free: streams are passed as the opaque CUstream_st* that cudaStream_t aliases.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/case.hpp"
+#include "core/fault.hpp"
+
+struct CUstream_st;
+
+namespace dcp {
+
+/// Same type as cudaStream_t, without including CUDA headers.
+using StreamHandle = CUstream_st*;
+
+/// Device pointers to one rank's four tensors for one input/output set.
+/// in_o/out_o: [E, cp, D] bf16/fp16; in_stats/out_stats: [E, cp, S] fp32; all contiguous.
+struct RankBuffers {
+  const void* in_o = nullptr;
+  const void* in_stats = nullptr;
+  void* out_o = nullptr;
+  void* out_stats = nullptr;
+};
+
+/// One input/output set: buffers for each rank this process runs (index = local rank slot).
+struct BufferSet {
+  std::vector<RankBuffers> ranks;
+};
+
+/// Allocates the device memory an implementation's exchange buffers must live in.
+/// Allocation and release are collective where the implementation needs them to be (e.g. NCCL
+/// window registration): every rank calls them in the same order.
+class BufferAllocator {
+ public:
+  virtual ~BufferAllocator() = default;
+  /// `bytes` of device memory on the current device, aligned to at least 256 bytes.
+  virtual void* allocate(std::size_t bytes) = 0;
+  virtual void release(void* ptr) noexcept = 0;
+};
+
+/// Everything an implementation is told for one case.
+struct ExchangeSetup {
+  Case c;
+  int first_rank = 0;   ///< exchange rank of local slot 0 (this process's MPI rank, or 0 in sim)
+  int local_ranks = 1;  ///< ranks run by this process: 1, or cp_size in sim mode
+  std::vector<BufferSet> ring;           ///< distinct input/output sets; run(slot) uses ring[slot]
+  std::vector<StreamHandle> streams;     ///< one per local rank
+  double timeout_s = 10.0;               ///< device-side waits on peers give up after this
+  std::optional<FaultInjection> inject;  ///< testing aid; the impl honours what applies to it
+};
+
+class AllToAllImpl {
+ public:
+  AllToAllImpl() = default;
+  AllToAllImpl(const AllToAllImpl&) = delete;
+  AllToAllImpl& operator=(const AllToAllImpl&) = delete;
+  virtual ~AllToAllImpl() = default;
+
+  /// One of core/impl_names.hpp.
+  [[nodiscard]] virtual std::string name() const = 0;
+
+  /// Why this implementation cannot run `c` in this job (nullopt when it can). A skipped case is
+  /// reported with this reason, never silently dropped.
+  [[nodiscard]] virtual std::optional<std::string> unsupported_reason(const Case& c) const = 0;
+
+  /// The allocator for this implementation's exchange buffers; nullptr = plain cudaMalloc.
+  [[nodiscard]] virtual std::unique_ptr<BufferAllocator> make_allocator() { return nullptr; }
+
+  /// Prepares `s.c` on the given buffers and streams (may allocate and synchronise; collective
+  /// across ranks where the implementation needs it). Called before any run().
+  virtual void setup(const ExchangeSetup& s) = 0;
+
+  /// Enqueues one exchange on every local stream using ring set `slot`: no host
+  /// synchronisation, no allocation, capturable into a CUDA graph.
+  virtual void run(std::size_t slot) = 0;
+
+  /// Called after the streams were synchronised: throws TimeoutError when a device-side wait on
+  /// a peer expired (naming rank, peer and what was awaited), or another dcp::Error for a
+  /// deferred failure. Leaves the implementation unusable after a timeout.
+  virtual void check() = 0;
+
+  /// Releases what setup() made for this case.
+  virtual void teardown() = 0;
+
+  /// Per-rank workspace bytes held for the current case (0 when none).
+  [[nodiscard]] virtual std::size_t workspace_bytes() const { return 0; }
+  /// A short free-form description of how the current case runs (channels, NCCL path, ...).
+  [[nodiscard]] virtual std::string detail() const { return {}; }
+};
+
+}  // namespace dcp

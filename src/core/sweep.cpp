@@ -1,0 +1,182 @@
+#include "core/sweep.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/impl_names.hpp"
+
+namespace dcp {
+
+namespace {
+
+template <typename T>
+void require_non_empty(const std::vector<T>& v, const char* field, const std::string& accepted) {
+  if (v.empty()) {
+    throw ConfigError(fmt::format("{}: empty list; accepted: one or more of {}", field, accepted));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> effective_impls(const SweepAxes& axes) {
+  if (!axes.impl.empty()) return axes.impl;
+  return {kDefaultImpls.begin(), kDefaultImpls.end()};
+}
+
+void validate(const SweepSpec& spec) {
+  const SweepAxes& a = spec.axes;
+  require_non_empty(a.batch, "batch", "integers >= 0");
+  require_non_empty(a.head_dim, "head_dim", "positive multiples of 8");
+  require_non_empty(a.stats_dim, "stats_dim", "even integers >= 2");
+  require_non_empty(a.dtype, "dtype", accepted_dtypes());
+  require_non_empty(a.workspace, "workspace", accepted_workspaces());
+  require_non_empty(a.launch, "launch", accepted_launches());
+  require_non_empty(a.pdl, "pdl", "on|off");
+
+  for (auto b : a.batch) {
+    if (b < 0) {
+      throw ConfigError(fmt::format("batch: {} is negative; accepted: integers >= 0", b));
+    }
+  }
+  for (int d : a.head_dim) {
+    if (d <= 0) {
+      throw ConfigError(
+          fmt::format("head_dim: {} is not positive; accepted: positive integers "
+                      "with head_dim x element size a multiple of 16 bytes",
+                      d));
+    }
+    for (DType t : a.dtype) {
+      const auto bytes = static_cast<std::uint64_t>(d) * element_bytes(t);
+      if (bytes % 16 != 0) {
+        throw ConfigError(fmt::format(
+            "head_dim: {} x {} bytes ({}) = {} bytes is not a multiple of 16; accepted: "
+            "head_dim a multiple of {} for {}",
+            d, element_bytes(t), to_string(t), bytes, 16 / element_bytes(t), to_string(t)));
+      }
+    }
+  }
+  for (int s : a.stats_dim) {
+    if (s < 2 || s % 2 != 0) {
+      throw ConfigError(
+          fmt::format("stats_dim: {} is not allowed; accepted: even integers >= 2", s));
+    }
+  }
+  for (int cp : a.cp_size) {
+    if (cp < 1 || cp > kMaxCpSize) {
+      throw ConfigError(
+          fmt::format("cp_size: {} is out of range; accepted: 1..{}", cp, kMaxCpSize));
+    }
+  }
+  if (!a.impl.empty()) {
+    for (const auto& name : a.impl) {
+      if (!is_known_impl(name)) {
+        throw ConfigError(
+            fmt::format("impl: unknown implementation '{}'; accepted: {}", name, accepted_impls()));
+      }
+    }
+  }
+
+  const MeasureOptions& m = spec.measure;
+  if (m.warmup < 0) {
+    throw ConfigError(fmt::format("warmup: {} is negative; accepted: integers >= 0", m.warmup));
+  }
+  if (m.iters <= 0) {
+    throw ConfigError(fmt::format("iters: {} is not positive; accepted: integers >= 1", m.iters));
+  }
+  if (m.graph_calls <= 0) {
+    throw ConfigError(
+        fmt::format("graph_calls: {} is not positive; accepted: integers >= 1", m.graph_calls));
+  }
+  if (m.ring < kMinRingSize) {
+    throw ConfigError(
+        fmt::format("ring: {} is too small; accepted: integers >= {}", m.ring, kMinRingSize));
+  }
+  if (!(m.timeout_s > 0.0) || m.timeout_s > 86400.0) {
+    throw ConfigError(
+        fmt::format("timeout: {} s is not allowed; accepted: seconds in (0, 86400]", m.timeout_s));
+  }
+  if (m.stress_calls < 0) {
+    throw ConfigError(
+        fmt::format("stress: {} is negative; accepted: integers >= 0 (0 = off)", m.stress_calls));
+  }
+}
+
+void validate_for_world(const SweepSpec& spec, int world_size) {
+  const SweepAxes& a = spec.axes;
+  const bool all_sim = std::all_of(a.workspace.begin(), a.workspace.end(),
+                                   [](WorkspaceKind w) { return w == WorkspaceKind::kSim; });
+  const bool any_sim = std::any_of(a.workspace.begin(), a.workspace.end(),
+                                   [](WorkspaceKind w) { return w == WorkspaceKind::kSim; });
+  if (any_sim && !all_sim) {
+    throw ConfigError(fmt::format(
+        "workspace: sim cannot be mixed with other kinds in one run; accepted: sim alone (one "
+        "rank, all cp ranks simulated on its GPU) or any of auto|ipc|fabric"));
+  }
+  if (all_sim && world_size != 1) {
+    throw ConfigError(
+        fmt::format("workspace: sim simulates all cp ranks on one GPU and needs one "
+                    "process, but the job has {} ranks; accepted: sim with a "
+                    "single rank, or auto|ipc|fabric with one rank per GPU",
+                    world_size));
+  }
+  if (!all_sim) {
+    for (int cp : a.cp_size) {
+      if (cp != world_size) {
+        throw ConfigError(fmt::format(
+            "cp_size: {} differs from the {} MPI ranks of this job; accepted: {} (the world "
+            "size), or any value 1..{} with --workspace sim",
+            cp, world_size, world_size, kMaxCpSize));
+      }
+    }
+  }
+}
+
+std::vector<PlannedRun> expand(const SweepSpec& spec, int world_size) {
+  const SweepAxes& a = spec.axes;
+  const std::vector<int> cps = a.cp_size.empty() ? std::vector<int>{world_size} : a.cp_size;
+  const std::vector<std::string> impls = effective_impls(a);
+  std::vector<PlannedRun> out;
+  for (int cp : cps) {
+    for (DType dt : a.dtype) {
+      for (int d : a.head_dim) {
+        for (int s : a.stats_dim) {
+          for (auto b : a.batch) {
+            for (LaunchMode lm : a.launch) {
+              Case base;
+              base.cp_size = cp;
+              base.batch = b;
+              base.head_dim = d;
+              base.stats_dim = s;
+              base.dtype = dt;
+              base.launch = lm;
+              for (const auto& impl : impls) {
+                const std::vector<std::optional<bool>> pdls =
+                    impl_uses_pdl(impl)
+                        ? std::vector<std::optional<bool>>(a.pdl.begin(), a.pdl.end())
+                        : std::vector<std::optional<bool>>{std::nullopt};
+                const std::vector<std::optional<WorkspaceKind>> wss =
+                    impl_uses_workspace(impl)
+                        ? std::vector<std::optional<WorkspaceKind>>(a.workspace.begin(),
+                                                                    a.workspace.end())
+                        : std::vector<std::optional<WorkspaceKind>>{std::nullopt};
+                for (const auto& p : pdls) {
+                  for (const auto& w : wss) {
+                    Case c = base;
+                    c.pdl = p;
+                    c.workspace = w;
+                    out.push_back(PlannedRun{c, impl});
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace dcp

@@ -1,0 +1,89 @@
+#pragma once
+/// @file
+/// The sweep model: named axes whose cartesian product gives the cases, plus the measurement
+/// options that apply to every case. Options parse into an immutable SweepSpec that is passed by
+/// const reference; `expand` is a pure function with a documented, golden-tested order.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/case.hpp"
+#include "core/fault.hpp"
+#include "core/types.hpp"
+
+namespace dcp {
+
+/// Largest cp_size the native exchange and the simulated mode accept.
+inline constexpr int kMaxCpSize = 64;
+/// Smallest ring of distinct input/output sets cycled by timed runs (> the FIFO depth, so stale
+/// FIFO bytes can never look right).
+inline constexpr int kMinRingSize = 5;
+
+/// Named axes. Every list must be non-empty after defaults are applied.
+struct SweepAxes {
+  std::vector<std::int64_t> batch{1, 16, 64, 128};
+  std::vector<int> head_dim{128};
+  std::vector<int> stats_dim{2};
+  std::vector<DType> dtype{DType::kBf16};
+  /// Empty = the world size (resolved by `run` before expansion).
+  std::vector<int> cp_size;
+  std::vector<std::string> impl;  ///< empty = kDefaultImpls
+  std::vector<WorkspaceKind> workspace{WorkspaceKind::kAuto};
+  std::vector<LaunchMode> launch{LaunchMode::kEager, LaunchMode::kGraph};
+  std::vector<bool> pdl{true};
+
+  friend bool operator==(const SweepAxes&, const SweepAxes&) = default;
+};
+
+/// How each case is measured.
+struct MeasureOptions {
+  int warmup = 50;          ///< untimed calls before timing (-w)
+  int iters = 1000;         ///< timed samples (-n)
+  int graph_calls = 20;     ///< exchanges per graph replay / pipelined sample (-G/--graph-calls)
+  int ring = kMinRingSize;  ///< distinct input/output sets cycled by timed calls
+  std::uint64_t seed = 0xDC9A2A;  ///< data pattern seed
+  double timeout_s =
+      10.0;  ///< every wait on a peer (device spin, host barrier) gives up after this
+  std::int64_t stress_calls =
+      0;  ///< --stress N: N calls with fresh inputs, every row checked; 0 = off
+  std::optional<FaultInjection> inject;  ///< --inject (testing aid)
+
+  friend bool operator==(const MeasureOptions&, const MeasureOptions&) = default;
+};
+
+struct SweepSpec {
+  SweepAxes axes;
+  MeasureOptions measure;
+
+  friend bool operator==(const SweepSpec&, const SweepSpec&) = default;
+};
+
+/// One (case, impl) pair to run.
+struct PlannedRun {
+  Case c;
+  std::string impl;
+
+  friend bool operator==(const PlannedRun&, const PlannedRun&) = default;
+};
+
+/// Checks every field of the spec on its own (no knowledge of the machine); throws ConfigError
+/// naming the field, the value and what is accepted.
+void validate(const SweepSpec& spec);
+
+/// Checks the spec against the job: cp_size must equal the world size unless every workspace is
+/// `sim`; `sim` needs a single rank. Throws ConfigError.
+void validate_for_world(const SweepSpec& spec, int world_size);
+
+/// Expands the axes into planned runs. Order, outermost first:
+///   cp_size, dtype, head_dim, stats_dim, batch, launch, impl, pdl, workspace.
+/// pdl and workspace expand only for implementations they apply to (impl_uses_pdl/
+/// impl_uses_workspace); for the others they are n/a and the impl appears once.
+/// `world_size` fills an empty cp_size axis.
+std::vector<PlannedRun> expand(const SweepSpec& spec, int world_size);
+
+/// The implementation list after defaults (kDefaultImpls when the axis is empty).
+std::vector<std::string> effective_impls(const SweepAxes& axes);
+
+}  // namespace dcp
