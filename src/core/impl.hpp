@@ -38,8 +38,11 @@ struct BufferSet {
 };
 
 /// Allocates the device memory an implementation's exchange buffers must live in.
-/// Allocation and release are collective where the implementation needs them to be (e.g. NCCL
-/// window registration): every rank calls them in the same order.
+/// The runner makes ONE allocation per (ring set, local rank) holding that rank's four tensors
+/// (in_o, in_stats, out_o, out_stats at 256-byte aligned offsets that are identical on every
+/// rank), and every rank allocates and releases in the same order with the same sizes, so an
+/// implementation may register each block collectively (e.g. as an NCCL window) and find a
+/// peer's tensor at the same offset inside the peer's block.
 class BufferAllocator {
  public:
   virtual ~BufferAllocator() = default;
@@ -91,6 +94,11 @@ class AllToAllImpl {
 
   /// Releases what setup() made for this case.
   virtual void teardown() = 0;
+
+  /// Called when waiting for this implementation's device work timed out on the host: release
+  /// work stuck on peers (e.g. ncclCommAbort) so the process can exit. The implementation is
+  /// unusable afterwards. Must not throw.
+  virtual void abort_inflight() noexcept {}
 
   /// Per-rank workspace bytes held for the current case (0 when none).
   [[nodiscard]] virtual std::size_t workspace_bytes() const { return 0; }
