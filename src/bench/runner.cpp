@@ -1,0 +1,377 @@
+#include "bench/runner.hpp"
+
+#include <cuda_runtime_api.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "bench/device_data.hpp"
+#include "bench/sync.hpp"
+#include "bench/timing.hpp"
+#include "core/bandwidth.hpp"
+#include "core/cuda_check.hpp"
+#include "core/cuda_raii.hpp"
+#include "core/error.hpp"
+#include "core/impl_names.hpp"
+#include "core/stats.hpp"
+
+namespace dcp::bench {
+
+namespace {
+
+constexpr std::size_t kAlign = 256;
+/// Calls between synchronisations in --stress (errors surface promptly, queues stay short).
+constexpr std::int64_t kStressCallsPerSync = 64;
+
+std::size_t align_up(std::size_t v) {
+  return (v + kAlign - 1) / kAlign * kAlign;
+}
+
+ExchangeShape shape_of(const Case& c) {
+  return ExchangeShape{c.cp_size, c.batch, c.head_dim, c.stats_dim, c.dtype == DType::kFp16};
+}
+
+/// Offsets of the four tensors inside one rank's block (identical on every rank).
+struct BlockLayout {
+  std::size_t in_o = 0, in_stats = 0, out_o = 0, out_stats = 0, total = 0;
+  explicit BlockLayout(const ExchangeShape& s) {
+    const auto o = static_cast<std::size_t>(s.o_bytes());
+    const auto st = static_cast<std::size_t>(s.stats_bytes());
+    in_o = 0;
+    in_stats = align_up(o);
+    out_o = in_stats + align_up(st);
+    out_stats = out_o + align_up(o);
+    total = std::max(kAlign, out_stats + align_up(st));
+  }
+};
+
+class CudaMallocAllocator final : public BufferAllocator {
+ public:
+  void* allocate(std::size_t bytes) override {
+    void* p = nullptr;
+    DCP_CUDA_CHECK(cudaMalloc(&p, bytes));
+    return p;
+  }
+  void release(void* ptr) noexcept override { DCP_CUDA_CHECK_NOEXCEPT(cudaFree(ptr)); }
+};
+
+/// The ring of input/output sets of one case: one block per (set, local rank).
+class Ring {
+ public:
+  Ring(const ExchangeShape& shape, int sets, int local_ranks, BufferAllocator& alloc)
+      : layout_(shape), alloc_(alloc) {
+    sets_.resize(static_cast<std::size_t>(sets));
+    for (auto& set : sets_) {
+      for (int l = 0; l < local_ranks; ++l) {
+        auto* base = static_cast<std::byte*>(alloc_.allocate(layout_.total));
+        blocks_.push_back(base);
+        set.ranks.push_back(RankBuffers{base + layout_.in_o, base + layout_.in_stats,
+                                        base + layout_.out_o, base + layout_.out_stats});
+      }
+    }
+  }
+  ~Ring() {
+    for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it)
+      alloc_.release(*it);
+  }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  [[nodiscard]] const std::vector<BufferSet>& sets() const { return sets_; }
+  [[nodiscard]] const RankBuffers& at(std::size_t set, std::size_t local) const {
+    return sets_[set].ranks[local];
+  }
+
+ private:
+  BlockLayout layout_;
+  BufferAllocator& alloc_;
+  std::vector<std::byte*> blocks_;
+  std::vector<BufferSet> sets_;
+};
+
+/// A fixed-size record of a first mismatch, gathered across ranks.
+struct FirstMismatchWire {
+  int has = 0;
+  int tensor_is_stats = 0;
+  int dst = 0, src = 0;
+  long long entry = 0;
+  int element = 0;
+  unsigned call = 0, expected = 0, actual = 0;
+};
+
+VerifyOutcome reduce_outcome(const VerifyOutcome& mine, const World& world) {
+  std::vector<std::uint64_t> counts{mine.calls_checked, mine.rows_checked, mine.bad_rows,
+                                    mine.mismatched_elements};
+  world.allreduce_sum(counts, "verification counts");
+  FirstMismatchWire w;
+  if (mine.first) {
+    w = FirstMismatchWire{1,
+                          mine.first->tensor == "softmax_stats" ? 1 : 0,
+                          mine.first->dst_rank,
+                          mine.first->src_rank,
+                          mine.first->entry,
+                          mine.first->element,
+                          mine.first->call,
+                          mine.first->expected_bits,
+                          mine.first->actual_bits};
+  }
+  const auto all = world.allgather(w, "first mismatches");
+  VerifyOutcome out;
+  out.calls_checked = counts[0];
+  out.rows_checked = counts[1];
+  out.bad_rows = counts[2];
+  out.mismatched_elements = counts[3];
+  for (const auto& f : all) {
+    if (f.has) {
+      out.first = Mismatch{f.tensor_is_stats ? "softmax_stats" : "partial_o",
+                           f.dst,
+                           f.src,
+                           f.entry,
+                           f.element,
+                           f.call,
+                           f.expected,
+                           f.actual};
+      break;
+    }
+  }
+  return out;
+}
+
+class SweepRunner {
+ public:
+  SweepRunner(const SweepSpec& spec, ImplProvider& impls, const World& world)
+      : spec_(spec), impls_(impls), world_(world) {}
+
+  SweepOutcome run(const std::vector<PlannedRun>& plan, const ProgressFn& progress) {
+    SweepOutcome out;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      if (progress) progress(i, plan.size(), plan[i]);
+      CaseResult r = run_one(plan[i]);
+      if (r.status != CaseStatus::kSkipped && spec_.measure.stress_calls == 0) {
+        add_launch_floor(plan[i].c, out);
+      }
+      out.results.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  static bool is_sim(const Case& c) { return c.workspace && *c.workspace == WorkspaceKind::kSim; }
+
+  std::vector<StreamHandle> streams_for(int local_ranks) {
+    while (static_cast<int>(streams_.size()) < local_ranks)
+      streams_.emplace_back();
+    std::vector<StreamHandle> out;
+    for (int l = 0; l < local_ranks; ++l)
+      out.push_back(streams_[static_cast<std::size_t>(l)].get());
+    return out;
+  }
+
+  void sync(const std::vector<StreamHandle>& streams, AllToAllImpl* impl, std::string_view what,
+            double timeout_s) {
+    try {
+      sync_streams(streams, timeout_s, world_.rank(), what);
+    } catch (const TimeoutError&) {
+      if (impl) impl->abort_inflight();
+      throw;
+    }
+    if (impl) impl->check();
+  }
+
+  void add_launch_floor(const Case& c, SweepOutcome& out) {
+    const int local = is_sim(c) ? c.cp_size : 1;
+    for (const auto& f : out.launch_floors) {
+      if (f.launch == c.launch && f.cp_size == local) return;
+    }
+    auto streams = streams_for(local);
+    TimingPlan plan = timing_plan(c);
+    plan.ring = 1;
+    const auto samples = measure(
+        [&](std::size_t) {
+          for (StreamHandle s : streams)
+            launch_empty_kernel(s);
+        },
+        streams, world_, plan, [] {});
+    LaunchFloor lf;
+    lf.launch = c.launch;
+    lf.cp_size = local;
+    lf.timing.samples_s = samples;
+    lf.timing.stats = summarize(samples);
+    out.launch_floors.push_back(std::move(lf));
+  }
+
+  TimingPlan timing_plan(const Case& c) const {
+    const MeasureOptions& m = spec_.measure;
+    return TimingPlan{c.launch, m.warmup, m.iters, m.graph_calls, m.ring, m.timeout_s};
+  }
+
+  CaseResult run_one(const PlannedRun& run) {
+    const Case& c = run.c;
+    CaseResult result;
+    result.c = c;
+    result.impl = run.impl;
+    const bool moves_stats = impl_moves_stats(run.impl);
+    result.bytes_per_rank = static_cast<std::uint64_t>(c.batch) *
+                            static_cast<std::uint64_t>(c.cp_size) *
+                            (c.o_row_bytes() + (moves_stats ? c.stats_row_bytes() : 0));
+
+    AllToAllImpl& impl = impls_.get(run.impl);
+    const std::optional<std::string> reason = impl.unsupported_reason(c);
+    if (!world_.all(!reason.has_value(), "supported-case agreement")) {
+      result.status = CaseStatus::kSkipped;
+      result.skip_reason = reason ? *reason : "not supported on another rank of this job";
+      return result;
+    }
+
+    const ExchangeShape shape = shape_of(c);
+    const int local = is_sim(c) ? c.cp_size : 1;
+    const int first_rank = is_sim(c) ? 0 : world_.rank();
+    const MeasureOptions& m = spec_.measure;
+    const auto streams = streams_for(local);
+
+    std::unique_ptr<BufferAllocator> own_alloc = impl.make_allocator();
+    CudaMallocAllocator plain;
+    BufferAllocator& alloc = own_alloc ? *own_alloc : plain;
+    Ring ring(shape, m.ring, local, alloc);
+
+    // Input set k holds call index k; every output starts poisoned.
+    auto fill_slot = [&](std::size_t k, std::uint32_t call) {
+      for (int l = 0; l < local; ++l) {
+        const RankBuffers& b = ring.at(k, static_cast<std::size_t>(l));
+        fill_inputs_device(shape, m.seed, call, first_rank + l, const_cast<void*>(b.in_o),
+                           const_cast<void*>(b.in_stats), streams[static_cast<std::size_t>(l)]);
+      }
+    };
+    auto poison_slot = [&](std::size_t k) {
+      for (int l = 0; l < local; ++l) {
+        const RankBuffers& b = ring.at(k, static_cast<std::size_t>(l));
+        poison_outputs_device(shape, b.out_o, b.out_stats, streams[static_cast<std::size_t>(l)]);
+      }
+    };
+    auto verify_slot = [&](std::size_t k, std::uint32_t call) {
+      for (int l = 0; l < local; ++l) {
+        const RankBuffers& b = ring.at(k, static_cast<std::size_t>(l));
+        verifier_.enqueue(shape, m.seed, call, first_rank + l, b.out_o, b.out_stats, moves_stats,
+                          streams[static_cast<std::size_t>(l)]);
+      }
+    };
+    const auto ring_size = static_cast<std::size_t>(m.ring);
+    for (std::size_t k = 0; k < ring_size; ++k) {
+      fill_slot(k, static_cast<std::uint32_t>(k));
+      poison_slot(k);
+    }
+    sync(streams, nullptr, "preparing buffers", m.timeout_s);
+
+    ExchangeSetup setup;
+    setup.c = c;
+    setup.first_rank = first_rank;
+    setup.local_ranks = local;
+    setup.ring = ring.sets();
+    setup.streams = streams;
+    setup.timeout_s = m.timeout_s;
+    setup.inject = m.inject;
+    impl.setup(setup);
+    struct Teardown {
+      AllToAllImpl& impl;
+      ~Teardown() { impl.teardown(); }
+    } teardown{impl};
+    result.workspace_bytes = impl.workspace_bytes();
+    result.detail = impl.detail();
+
+    // 1. Correctness: every set once, fresh inputs per call, poisoned outputs.
+    world_.barrier("before the correctness pass");
+    for (std::size_t k = 0; k < ring_size; ++k)
+      impl.run(k);
+    sync(streams, &impl, "checking correctness", m.timeout_s);
+    for (std::size_t k = 0; k < ring_size; ++k)
+      verify_slot(k, static_cast<std::uint32_t>(k));
+    sync(streams, nullptr, "verifying", m.timeout_s);
+    VerifyOutcome outcome = verifier_.collect();
+
+    if (m.stress_calls > 0) {
+      outcome.merge(stress(c, impl, streams, fill_slot, poison_slot, verify_slot));
+    } else {
+      // 2. Timing on freshly poisoned outputs, then every timed output is checked.
+      for (std::size_t k = 0; k < ring_size; ++k)
+        poison_slot(k);
+      sync(streams, nullptr, "poisoning outputs", m.timeout_s);
+      const auto samples = measure([&](std::size_t slot) { impl.run(slot); }, streams, world_,
+                                   timing_plan(c), [&] { impl.check(); });
+      for (std::size_t k = 0; k < ring_size; ++k)
+        verify_slot(k, static_cast<std::uint32_t>(k));
+      sync(streams, nullptr, "verifying timed outputs", m.timeout_s);
+      outcome.merge(verifier_.collect());
+      Timing t;
+      t.samples_s = samples;
+      t.stats = summarize(samples);
+      t.alg_bw_Bps = alg_bw_Bps(static_cast<double>(result.bytes_per_rank), t.stats.p50);
+      t.bus_bw_Bps = bus_bw_alltoall_Bps(t.alg_bw_Bps, c.cp_size);
+      result.timing = std::move(t);
+    }
+
+    result.verify = reduce_outcome(outcome, world_);
+    result.status = result.verify.ok() ? CaseStatus::kOk : CaseStatus::kVerifyFailed;
+    world_.barrier("end of case");
+    return result;
+  }
+
+  /// --stress: `stress_calls` exchanges, each on freshly generated inputs (a new call index) and
+  /// freshly poisoned outputs, every output row checked on the device.
+  template <typename Fill, typename Poison, typename Verify>
+  VerifyOutcome stress(const Case& c, AllToAllImpl& impl, const std::vector<StreamHandle>& streams,
+                       Fill& fill_slot, Poison& poison_slot, Verify& verify_slot) {
+    const MeasureOptions& m = spec_.measure;
+    const auto ring_size = static_cast<std::size_t>(m.ring);
+    auto call = static_cast<std::uint32_t>(ring_size);  // past the correctness pass's indices
+    world_.barrier("before the stress loop");
+    if (c.launch == LaunchMode::kGraph) {
+      const int per_replay = std::min(m.graph_calls, m.ring);
+      GraphRunner graph([&](std::size_t slot) { impl.run(slot); }, streams, per_replay, m.ring);
+      const std::int64_t replays = (m.stress_calls + per_replay - 1) / per_replay;
+      for (std::int64_t r = 0; r < replays; ++r) {
+        for (int k = 0; k < per_replay; ++k) {
+          fill_slot(static_cast<std::size_t>(k), call + static_cast<std::uint32_t>(k));
+          poison_slot(static_cast<std::size_t>(k));
+        }
+        graph.launch();
+        for (int k = 0; k < per_replay; ++k) {
+          verify_slot(static_cast<std::size_t>(k), call + static_cast<std::uint32_t>(k));
+        }
+        call += static_cast<std::uint32_t>(per_replay);
+        if ((r + 1) * per_replay % kStressCallsPerSync < per_replay) {
+          sync(streams, &impl, "stress (graph)", m.timeout_s);
+        }
+      }
+    } else {
+      for (std::int64_t i = 0; i < m.stress_calls; ++i) {
+        const std::size_t slot = static_cast<std::size_t>(i) % ring_size;
+        fill_slot(slot, call);
+        poison_slot(slot);
+        impl.run(slot);
+        verify_slot(slot, call);
+        ++call;
+        if ((i + 1) % kStressCallsPerSync == 0) sync(streams, &impl, "stress", m.timeout_s);
+      }
+    }
+    sync(streams, &impl, "finishing the stress loop", m.timeout_s);
+    return verifier_.collect();
+  }
+
+  const SweepSpec& spec_;
+  ImplProvider& impls_;
+  const World& world_;
+  std::vector<Stream> streams_;
+  DeviceVerifier verifier_;
+};
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepSpec& spec, const std::vector<PlannedRun>& plan,
+                       ImplProvider& impls, const World& world, const ProgressFn& progress) {
+  SweepRunner runner(spec, impls, world);
+  return runner.run(plan, progress);
+}
+
+}  // namespace dcp::bench

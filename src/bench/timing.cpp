@@ -1,0 +1,183 @@
+#include "bench/timing.hpp"
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <string>
+
+#include "bench/sync.hpp"
+#include "core/cuda_check.hpp"
+#include "core/cuda_raii.hpp"
+#include "core/error.hpp"
+
+namespace dcp::bench {
+
+struct GraphRunner::State {
+  std::vector<StreamHandle> streams;
+  GraphExec exec;
+  std::vector<Event> fork;  ///< per stream: recorded before a launch so streams[0] waits on it
+  Event join;               ///< recorded after a launch so the other streams wait on it
+};
+
+GraphRunner::GraphRunner(const EnqueueFn& enqueue, std::span<const StreamHandle> streams, int calls,
+                         int ring)
+    : state_(std::make_unique<State>()) {
+  DCP_CHECK(!streams.empty() && calls > 0 && ring > 0, "graph capture needs streams and calls");
+  State& st = *state_;
+  st.streams.assign(streams.begin(), streams.end());
+  st.fork.resize(streams.size());
+  StreamHandle s0 = streams[0];
+  DCP_CUDA_CHECK(cudaStreamBeginCapture(s0, cudaStreamCaptureModeThreadLocal));
+  try {
+    // Bring every other stream into the capture: they wait on an event of the capturing stream.
+    Event capture_fork;
+    capture_fork.record(s0);
+    for (std::size_t i = 1; i < streams.size(); ++i) {
+      DCP_CUDA_CHECK(cudaStreamWaitEvent(streams[i], capture_fork.get(), 0));
+    }
+    for (int k = 0; k < calls; ++k)
+      enqueue(static_cast<std::size_t>(k % ring));
+    std::vector<Event> capture_join(streams.size());
+    for (std::size_t i = 1; i < streams.size(); ++i) {
+      capture_join[i].record(streams[i]);
+      DCP_CUDA_CHECK(cudaStreamWaitEvent(s0, capture_join[i].get(), 0));
+    }
+    cudaGraph_t graph = nullptr;
+    DCP_CUDA_CHECK(cudaStreamEndCapture(s0, &graph));
+    st.exec = GraphExec(graph);
+  } catch (...) {
+    cudaGraph_t dropped = nullptr;
+    if (cudaStreamEndCapture(s0, &dropped) == cudaSuccess && dropped) cudaGraphDestroy(dropped);
+    (void)cudaGetLastError();
+    throw;
+  }
+  DCP_CUDA_CHECK(cudaGraphUpload(st.exec.get(), s0));
+}
+
+GraphRunner::~GraphRunner() = default;
+
+void GraphRunner::launch() {
+  State& st = *state_;
+  StreamHandle s0 = st.streams[0];
+  for (std::size_t i = 1; i < st.streams.size(); ++i) {
+    st.fork[i].record(st.streams[i]);
+    DCP_CUDA_CHECK(cudaStreamWaitEvent(s0, st.fork[i].get(), 0));
+  }
+  st.exec.launch(s0);
+  if (st.streams.size() > 1) {
+    st.join.record(s0);
+    for (std::size_t i = 1; i < st.streams.size(); ++i) {
+      DCP_CUDA_CHECK(cudaStreamWaitEvent(st.streams[i], st.join.get(), 0));
+    }
+  }
+}
+
+void GraphRunner::launch_on_primary() {
+  state_->exec.launch(state_->streams[0]);
+}
+
+namespace {
+
+std::vector<double> measure_eager(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,
+                                  const World& world, const TimingPlan& plan,
+                                  const std::function<void()>& after_sync) {
+  std::vector<Event> start(streams.size()), stop(streams.size());
+  std::vector<double> samples(static_cast<std::size_t>(plan.iters));
+  const int total = plan.warmup + plan.iters;
+  for (int i = 0; i < total; ++i) {
+    sync_streams(streams, plan.timeout_s, world.rank(), "waiting for the previous eager call");
+    after_sync();
+    world.barrier("eager iteration");
+    for (std::size_t s = 0; s < streams.size(); ++s)
+      start[s].record(streams[s]);
+    enqueue(static_cast<std::size_t>(i % plan.ring));
+    for (std::size_t s = 0; s < streams.size(); ++s)
+      stop[s].record(streams[s]);
+    if (i >= plan.warmup) {
+      sync_streams(streams, plan.timeout_s, world.rank(), "timing an eager call");
+      double worst = 0;
+      for (std::size_t s = 0; s < streams.size(); ++s) {
+        worst = std::max(worst, stop[s].seconds_since(start[s]));
+      }
+      samples[static_cast<std::size_t>(i - plan.warmup)] = worst;
+    }
+  }
+  sync_streams(streams, plan.timeout_s, world.rank(), "finishing eager timing");
+  after_sync();
+  return samples;
+}
+
+/// Pipelined and graph modes: after a barrier, samples are gaps between consecutive events
+/// recorded on every stream, each gap spanning `calls_per_sample` exchanges.
+std::vector<double> measure_back_to_back(const EnqueueFn& enqueue,
+                                         std::span<const StreamHandle> streams, const World& world,
+                                         const TimingPlan& plan,
+                                         const std::function<void()>& after_sync) {
+  const int k = plan.calls_per_sample;
+  std::unique_ptr<GraphRunner> graph;
+  if (plan.mode == LaunchMode::kGraph) {
+    sync_streams(streams, plan.timeout_s, world.rank(), "preparing graph capture");
+    graph = std::make_unique<GraphRunner>(enqueue, streams, k, plan.ring);
+  }
+  std::size_t next_slot = 0;
+  auto one_sample = [&]() {
+    if (graph) {
+      graph->launch();
+    } else {
+      for (int c = 0; c < k; ++c) {
+        enqueue(next_slot);
+        next_slot = (next_slot + 1) % static_cast<std::size_t>(plan.ring);
+      }
+    }
+  };
+  // Warm-up: whole samples covering at least `warmup` calls.
+  const int warm_samples = (plan.warmup + k - 1) / k;
+  for (int w = 0; w < warm_samples; ++w)
+    one_sample();
+  sync_streams(streams, plan.timeout_s * std::max(1, warm_samples), world.rank(), "warming up");
+  after_sync();
+  world.barrier("start of back-to-back timing");
+
+  const auto n = static_cast<std::size_t>(plan.iters);
+  std::vector<std::vector<Event>> marks(streams.size());
+  for (auto& m : marks)
+    m.resize(n + 1);
+  for (std::size_t s = 0; s < streams.size(); ++s)
+    marks[s][0].record(streams[s]);
+  for (std::size_t i = 0; i < n; ++i) {
+    one_sample();
+    for (std::size_t s = 0; s < streams.size(); ++s)
+      marks[s][i + 1].record(streams[s]);
+  }
+  // Generous bound: every sample may take up to the per-wait timeout only if something hangs.
+  sync_streams(streams,
+               plan.timeout_s + 1e-3 * static_cast<double>(n * static_cast<std::size_t>(k)),
+               world.rank(), "timing back-to-back calls");
+  after_sync();
+  std::vector<double> samples(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double worst = 0;
+    for (std::size_t s = 0; s < streams.size(); ++s) {
+      worst = std::max(worst, marks[s][i + 1].seconds_since(marks[s][i]));
+    }
+    samples[i] = worst / k;
+  }
+  return samples;
+}
+
+}  // namespace
+
+std::vector<double> measure(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,
+                            const World& world, const TimingPlan& plan,
+                            const std::function<void()>& after_sync) {
+  DCP_CHECK(!streams.empty(), "measure needs at least one stream");
+  DCP_CHECK(plan.iters > 0 && plan.calls_per_sample > 0 && plan.ring > 0, "bad timing plan");
+  std::vector<double> samples =
+      plan.mode == LaunchMode::kEager
+          ? measure_eager(enqueue, streams, world, plan, after_sync)
+          : measure_back_to_back(enqueue, streams, world, plan, after_sync);
+  world.allreduce_max(samples, "per-iteration timing samples");
+  return samples;
+}
+
+}  // namespace dcp::bench

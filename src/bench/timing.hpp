@@ -1,0 +1,64 @@
+#pragma once
+/// @file
+/// The timing engine: one method for every implementation, in three launch modes.
+///
+///   eager      per iteration: sync, barrier, start event, ONE call, end event (the reference
+///              benchmark's method); sample = end - start.
+///   pipelined  after one barrier, `calls_per_sample` calls back to back between consecutive
+///              events; sample = gap / calls.
+///   graph      `calls_per_sample` calls captured in one CUDA graph; after one barrier, replays
+///              back to back with an event after each; sample = gap / calls.
+/// With several local streams (simulated ranks) every stream gets its own events and a sample is
+/// the max over them; with several processes each iteration's sample is then the max over ranks.
+/// Samples are seconds per exchange.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/impl.hpp"
+#include "core/types.hpp"
+#include "core/world.hpp"
+
+namespace dcp::bench {
+
+/// Enqueues one exchange on every local stream, using ring slot `slot`.
+using EnqueueFn = std::function<void(std::size_t slot)>;
+
+struct TimingPlan {
+  LaunchMode mode = LaunchMode::kEager;
+  int warmup = 50;            ///< untimed calls first
+  int iters = 1000;           ///< samples
+  int calls_per_sample = 20;  ///< pipelined/graph: calls per sample (graph_calls)
+  int ring = 5;               ///< slots cycled: call i uses slot i % ring
+  double timeout_s = 10.0;    ///< every host-side wait on the GPU or a peer
+};
+
+/// Measures `enqueue` and returns one sample per iteration (seconds per exchange, max over local
+/// streams and over ranks). `after_sync` runs after every synchronisation (the impl's check()).
+std::vector<double> measure(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,
+                            const World& world, const TimingPlan& plan,
+                            const std::function<void()>& after_sync);
+
+/// A CUDA graph of `calls` exchanges captured over every local stream (forked from and joined
+/// into streams[0]); call k uses slot k % ring.
+class GraphRunner {
+ public:
+  GraphRunner(const EnqueueFn& enqueue, std::span<const StreamHandle> streams, int calls, int ring);
+  ~GraphRunner();
+  GraphRunner(GraphRunner&&) = delete;
+  GraphRunner(const GraphRunner&) = delete;
+  GraphRunner& operator=(const GraphRunner&) = delete;
+  /// One replay, ordered with every stream (events fork/join around it when there are several).
+  void launch();
+  /// One replay on streams[0] only (for back-to-back timing after a full-stream fence).
+  void launch_on_primary();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace dcp::bench
