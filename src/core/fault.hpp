@@ -21,6 +21,8 @@ struct FaultInjection {
 
   /// Whether rank `r` is the one that misbehaves.
   [[nodiscard]] bool applies_to(int r) const { return !rank || *rank == r; }
+
+  friend bool operator==(const FaultInjection&, const FaultInjection&) = default;
 };
 
 std::string_view to_string(FaultKind k);

@@ -1,0 +1,103 @@
+#include "cli/context.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/build_info.hpp"
+#include "core/error.hpp"
+
+namespace dcp::cli {
+
+namespace {
+
+/// Bytes each rank contributes to the gather of RankInfo (JSON text, zero-padded).
+constexpr std::size_t kRankInfoWireBytes = 4096;
+
+nlohmann::json to_wire(const RankInfo& r) {
+  return {{"rank", r.rank},
+          {"local_rank", r.local_rank},
+          {"host", r.host},
+          {"device", r.device},
+          {"gpu_name", r.gpu_name},
+          {"gpu_uuid", r.gpu_uuid},
+          {"pci_bus_id", r.pci_bus_id},
+          {"sm_count", r.sm_count},
+          {"cc_major", r.cc_major},
+          {"cc_minor", r.cc_minor},
+          {"driver", r.driver_version},
+          {"runtime", r.runtime_version},
+          {"nccl", r.nccl_version}};
+}
+
+RankInfo from_wire(const nlohmann::json& j) {
+  RankInfo r;
+  r.rank = j.at("rank");
+  r.local_rank = j.at("local_rank");
+  r.host = j.at("host");
+  r.device = j.at("device");
+  r.gpu_name = j.at("gpu_name");
+  r.gpu_uuid = j.at("gpu_uuid");
+  r.pci_bus_id = j.at("pci_bus_id");
+  r.sm_count = j.at("sm_count");
+  r.cc_major = j.at("cc_major");
+  r.cc_minor = j.at("cc_minor");
+  r.driver_version = j.at("driver");
+  r.runtime_version = j.at("runtime");
+  r.nccl_version = j.at("nccl");
+  return r;
+}
+
+}  // namespace
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf.data();
+}
+
+RunContext collect_context(const World& world, const RankInfo& mine,
+                           const std::vector<std::string>& argv, const std::string& nccl_compiled,
+                           const std::vector<std::string>& notes) {
+  const std::string text = to_wire(mine).dump();
+  DCP_CHECK(text.size() < kRankInfoWireBytes, "rank description too long to gather");
+  std::array<char, kRankInfoWireBytes> wire{};
+  std::copy(text.begin(), text.end(), wire.begin());
+  const auto all = world.allgather(wire, "rank descriptions");
+
+  RunContext ctx;
+  const BuildInfo b = build_info();
+  ctx.tool_version = b.version;
+  ctx.git_sha = b.git_sha;
+  ctx.build_type = b.build_type;
+  ctx.argv = argv;
+  ctx.utc_time = utc_now_iso8601();
+  ctx.world_size = world.size();
+  ctx.nccl_compiled_version = nccl_compiled;
+  ctx.notes = notes;
+  std::map<std::string, int> per_gpu;
+  for (const auto& w : all) {
+    RankInfo r = from_wire(nlohmann::json::parse(std::string(w.data())));
+    if (std::find(ctx.hosts.begin(), ctx.hosts.end(), r.host) == ctx.hosts.end()) {
+      ctx.hosts.push_back(r.host);
+    }
+    ++per_gpu[r.gpu_name];
+    ctx.ranks.push_back(std::move(r));
+  }
+  std::string gpus;
+  for (const auto& [name, n] : per_gpu)
+    gpus += fmt::format("{}{} x{}", gpus.empty() ? "" : ", ", name, n);
+  ctx.topology = fmt::format("{} host(s), {} rank(s), {} per host; {}", ctx.hosts.size(),
+                             world.size(), world.local_size(), gpus);
+  return ctx;
+}
+
+}  // namespace dcp::cli

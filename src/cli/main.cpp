@@ -1,0 +1,122 @@
+// dcpbench: one binary, subcommands run (default), diag, compare, list.
+// The only place that knows CLI11 and exit codes; every error ends here as one rank-tagged line.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/compare_command.hpp"
+#include "core/build_info.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+constexpr const char* kDescription =
+    "dcpbench: microbenchmark and diagnostics for the decode-context-parallel (DCP) all-to-all.\n"
+    "Measures the native fused LL128 exchange against NCCL, verifies every byte, reports.\n"
+    "Exit codes: 0 ok, 1 a check failed (verification, diag FAIL, compare regression),\n"
+    "2 usage or input error, 3 environment or runtime error (no GPU, timeout, CUDA/NCCL/MPI).";
+
+bool is_subcommand_name(const std::string& s) {
+  return s == "run" || s == "diag" || s == "compare" || s == "list";
+}
+
+/// `run` is the default subcommand: insert it when the first argument is not a subcommand and
+/// not a request for help or the version.
+std::vector<std::string> with_default_subcommand(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || (!is_subcommand_name(args[0]) && args[0] != "-h" && args[0] != "--help" &&
+                       args[0] != "--version")) {
+    args.insert(args.begin(), "run");
+  }
+  return args;
+}
+
+void print_error(const std::string& tag, const std::string& what) {
+  std::fprintf(stderr, "dcpbench: %serror: %s\n", tag.c_str(), what.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  dcp::cli::Session session;
+  session.argc = &argc;
+  session.argv = &argv;
+  session.args.assign(argv, argv + argc);
+  try {
+    CLI::App app{kDescription, "dcpbench"};
+    app.set_version_flag("--version", fmt::format("dcpbench {} ({})", dcp::build_info().version,
+                                                  dcp::build_info().git_sha));
+    app.require_subcommand(1, 1);
+
+    dcp::cli::RunArgs run_args;
+    CLI::App* run =
+        app.add_subcommand("run", "Measure and verify the exchanges of a sweep (default)");
+    dcp::cli::add_sweep_options(*run, run_args);
+    dcp::cli::add_output_options(*run, run_args);
+
+    dcp::cli::RunArgs list_args;
+    CLI::App* list =
+        app.add_subcommand("list", "Dry run: print the cases a config and flags expand to");
+    dcp::cli::add_sweep_options(*list, list_args);
+
+    CLI::App* diag =
+        app.add_subcommand("diag", "Fabric bring-up diagnostics (not implemented yet)");
+    diag->allow_extras();
+
+    dcp::cli::CompareArgs compare_args;
+    CLI::App* compare = dcp::cli::add_compare_subcommand(app, compare_args);
+
+    std::vector<std::string> args = with_default_subcommand(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+    try {
+      app.parse(args);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      if (dcp::cli::launcher_rank() == 0) print_error("", e.what());
+      return static_cast<int>(dcp::ExitCode::kUsage);
+    }
+
+    if (run->parsed()) return dcp::cli::run_command(run_args, session);
+    if (list->parsed()) return dcp::cli::list_command(list_args);
+    if (compare->parsed()) return dcp::cli::run_compare(compare_args);
+    if (diag->parsed()) {
+      print_error("", "diag is not implemented yet");
+      return static_cast<int>(dcp::ExitCode::kRuntime);
+    }
+    return static_cast<int>(dcp::ExitCode::kUsage);
+  } catch (const dcp::Error& e) {
+    const int code = static_cast<int>(e.exit_code());
+    if (session.world) {
+      const dcp::World& w = *session.world;
+      // Input errors are found identically on every rank: rank 0 speaks, all exit cleanly.
+      // Anything else may be local to this rank: say so and end the whole job now.
+      if (e.exit_code() == dcp::ExitCode::kUsage) {
+        if (w.rank() == 0) print_error("", e.what());
+        return code;
+      }
+      print_error(w.tag() + " ", e.what());
+      if (w.size() > 1) w.abort(code);
+      return code;
+    }
+    if (dcp::cli::launcher_rank() == 0 || e.exit_code() != dcp::ExitCode::kUsage)
+      print_error("", e.what());
+    return code;
+  } catch (const std::exception& e) {
+    print_error(session.world ? session.world->tag() + " " : std::string(), e.what());
+    if (session.world && session.world->size() > 1) session.world->abort(3);
+    return static_cast<int>(dcp::ExitCode::kRuntime);
+  }
+}

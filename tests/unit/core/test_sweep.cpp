@@ -1,0 +1,211 @@
+// Sweep expansion: the documented order, pinned by a golden list; n/a axes; validation.
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "core/impl_names.hpp"
+#include "core/sweep.hpp"
+
+namespace dcp {
+namespace {
+
+SweepSpec small_spec() {
+  SweepSpec s;
+  s.axes.batch = {1, 16};
+  s.axes.head_dim = {128};
+  s.axes.stats_dim = {2};
+  s.axes.dtype = {DType::kBf16};
+  s.axes.cp_size = {2};
+  s.axes.impl = {"native", "nccl-2x"};
+  s.axes.workspace = {WorkspaceKind::kIpc};
+  s.axes.launch = {LaunchMode::kEager, LaunchMode::kGraph};
+  s.axes.pdl = {true, false};
+  return s;
+}
+
+TEST(Sweep, GoldenOrder) {
+  const auto plan = expand(small_spec(), 2);
+  std::vector<std::string> got;
+  for (const auto& r : plan)
+    got.push_back(r.impl + " | " + r.c.key());
+  const std::vector<std::string> want = {
+      "native | cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=eager pdl=on workspace=ipc",
+      "native | cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=eager pdl=off "
+      "workspace=ipc",
+      "nccl-2x | cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=eager pdl=n/a "
+      "workspace=n/a",
+      "native | cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=on workspace=ipc",
+      "native | cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=off "
+      "workspace=ipc",
+      "nccl-2x | cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=n/a "
+      "workspace=n/a",
+      "native | cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=eager pdl=on "
+      "workspace=ipc",
+      "native | cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=eager pdl=off "
+      "workspace=ipc",
+      "nccl-2x | cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=eager pdl=n/a "
+      "workspace=n/a",
+      "native | cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=on "
+      "workspace=ipc",
+      "native | cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=off "
+      "workspace=ipc",
+      "nccl-2x | cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=n/a "
+      "workspace=n/a",
+  };
+  EXPECT_EQ(got, want);
+}
+
+TEST(Sweep, OuterAxesVarySlowest) {
+  SweepSpec s = small_spec();
+  s.axes.cp_size = {2, 4};
+  s.axes.dtype = {DType::kBf16, DType::kFp16};
+  s.axes.impl = {"native"};
+  s.axes.pdl = {true};
+  s.axes.launch = {LaunchMode::kEager};
+  s.axes.batch = {1};
+  const auto plan = expand(s, 4);
+  ASSERT_EQ(plan.size(), 4u);
+  EXPECT_EQ(plan[0].c.cp_size, 2);
+  EXPECT_EQ(plan[0].c.dtype, DType::kBf16);
+  EXPECT_EQ(plan[1].c.cp_size, 2);
+  EXPECT_EQ(plan[1].c.dtype, DType::kFp16);
+  EXPECT_EQ(plan[2].c.cp_size, 4);
+  EXPECT_EQ(plan[3].c.dtype, DType::kFp16);
+}
+
+TEST(Sweep, EmptyCpAxisTakesTheWorldSize) {
+  SweepSpec s = small_spec();
+  s.axes.cp_size.clear();
+  for (const auto& r : expand(s, 8))
+    EXPECT_EQ(r.c.cp_size, 8);
+}
+
+TEST(Sweep, DefaultImplsAreTheFourDefaultNames) {
+  SweepSpec s;
+  const auto impls = effective_impls(s.axes);
+  ASSERT_EQ(impls.size(), kDefaultImpls.size());
+  EXPECT_EQ(impls[0], "native");
+  EXPECT_EQ(std::count(impls.begin(), impls.end(), std::string(kImplNccl1x)), 0);
+}
+
+TEST(Sweep, ExchangeKeyDropsImplAxes) {
+  const auto plan = expand(small_spec(), 2);
+  EXPECT_EQ(plan[0].c.exchange_key(), plan[2].c.exchange_key());
+  EXPECT_NE(plan[0].c.key(), plan[2].c.key());
+}
+
+TEST(Sweep, BatchZeroIsValid) {
+  SweepSpec s = small_spec();
+  s.axes.batch = {0};
+  EXPECT_NO_THROW(validate(s));
+}
+
+void expect_config_error(const SweepSpec& s, const std::string& field) {
+  try {
+    validate(s);
+    FAIL() << "expected ConfigError naming " << field;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(field + ":", 0), 0u) << e.what();
+    EXPECT_EQ(e.exit_code(), ExitCode::kUsage);
+  }
+}
+
+TEST(SweepValidate, EachBadFieldIsNamed) {
+  {
+    SweepSpec s;
+    s.axes.batch = {-1};
+    expect_config_error(s, "batch");
+  }
+  {
+    SweepSpec s;
+    s.axes.batch = {};
+    expect_config_error(s, "batch");
+  }
+  {
+    SweepSpec s;
+    s.axes.head_dim = {100};
+    expect_config_error(s, "head_dim");
+  }
+  {
+    SweepSpec s;
+    s.axes.head_dim = {0};
+    expect_config_error(s, "head_dim");
+  }
+  {
+    SweepSpec s;
+    s.axes.stats_dim = {3};
+    expect_config_error(s, "stats_dim");
+  }
+  {
+    SweepSpec s;
+    s.axes.stats_dim = {0};
+    expect_config_error(s, "stats_dim");
+  }
+  {
+    SweepSpec s;
+    s.axes.impl = {"gloo"};
+    expect_config_error(s, "impl");
+  }
+  {
+    SweepSpec s;
+    s.axes.cp_size = {0};
+    expect_config_error(s, "cp_size");
+  }
+  {
+    SweepSpec s;
+    s.measure.iters = 0;
+    expect_config_error(s, "iters");
+  }
+  {
+    SweepSpec s;
+    s.measure.iters = -5;
+    expect_config_error(s, "iters");
+  }
+  {
+    SweepSpec s;
+    s.measure.warmup = -1;
+    expect_config_error(s, "warmup");
+  }
+  {
+    SweepSpec s;
+    s.measure.ring = 4;
+    expect_config_error(s, "ring");
+  }
+  {
+    SweepSpec s;
+    s.measure.timeout_s = 0;
+    expect_config_error(s, "timeout");
+  }
+  {
+    SweepSpec s;
+    s.axes.launch = {};
+    expect_config_error(s, "launch");
+  }
+}
+
+TEST(SweepValidate, CpMustMatchWorldUnlessSim) {
+  SweepSpec s;
+  s.axes.cp_size = {4};
+  s.axes.workspace = {WorkspaceKind::kIpc};
+  EXPECT_THROW(validate_for_world(s, 2), ConfigError);
+  EXPECT_NO_THROW(validate_for_world(s, 4));
+  s.axes.workspace = {WorkspaceKind::kSim};
+  EXPECT_NO_THROW(validate_for_world(s, 1));
+  EXPECT_THROW(validate_for_world(s, 2), ConfigError);  // sim needs one process
+  s.axes.workspace = {WorkspaceKind::kSim, WorkspaceKind::kIpc};
+  EXPECT_THROW(validate_for_world(s, 1), ConfigError);  // no mixing
+}
+
+TEST(Case, BytesFollowTheShapes) {
+  Case c;
+  c.cp_size = 4;
+  c.batch = 16;
+  c.head_dim = 512;
+  c.stats_dim = 2;
+  EXPECT_EQ(c.o_row_bytes(), 1024u);
+  EXPECT_EQ(c.stats_row_bytes(), 8u);
+  EXPECT_EQ(c.bytes_per_peer(), 16u * 1032u);
+  EXPECT_EQ(c.bytes_per_rank(), 4u * 16u * 1032u);
+}
+
+}  // namespace
+}  // namespace dcp

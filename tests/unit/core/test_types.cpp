@@ -1,0 +1,63 @@
+// Enum spellings round-trip; fault injection syntax.
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "core/fault.hpp"
+#include "core/impl_names.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace dcp {
+namespace {
+
+TEST(Types, NamesRoundTrip) {
+  for (auto v : kAllDTypes)
+    EXPECT_EQ(parse_dtype(to_string(v)), v);
+  for (auto v : kAllWorkspaceKinds)
+    EXPECT_EQ(parse_workspace(to_string(v)), v);
+  for (auto v : kAllLaunchModes)
+    EXPECT_EQ(parse_launch(to_string(v)), v);
+  EXPECT_FALSE(parse_dtype("fp32").has_value());
+  EXPECT_FALSE(parse_launch("Graph").has_value());
+  EXPECT_EQ(accepted_launches(), "eager|pipelined|graph");
+  for (auto s :
+       {CaseStatus::kOk, CaseStatus::kVerifyFailed, CaseStatus::kSkipped, CaseStatus::kError}) {
+    EXPECT_EQ(parse_case_status(to_string(s)), s);
+  }
+}
+
+TEST(Types, ImplTraits) {
+  EXPECT_TRUE(is_known_impl("nccl-device"));
+  EXPECT_FALSE(is_known_impl("nccl"));
+  EXPECT_TRUE(impl_uses_pdl("native"));
+  EXPECT_FALSE(impl_uses_pdl("nccl-2x"));
+  EXPECT_FALSE(impl_uses_workspace("nccl-fused"));
+  EXPECT_FALSE(impl_moves_stats("nccl-1x"));
+}
+
+TEST(Fault, ParsesKindAndRank) {
+  const auto f = parse_fault("skip-launch:1");
+  EXPECT_EQ(f.kind, FaultKind::kSkipLaunch);
+  ASSERT_TRUE(f.rank.has_value());
+  EXPECT_EQ(*f.rank, 1);
+  EXPECT_TRUE(f.applies_to(1));
+  EXPECT_FALSE(f.applies_to(0));
+  EXPECT_EQ(to_string(f), "skip-launch:1");
+  const auto all = parse_fault("corrupt-line");
+  EXPECT_FALSE(all.rank.has_value());
+  EXPECT_TRUE(all.applies_to(7));
+}
+
+TEST(Fault, BadInputNamesTheField) {
+  for (const char* bad : {"explode", "skip-launch:", "skip-launch:x", "skip-launch:-1", ""}) {
+    try {
+      (void)parse_fault(bad);
+      FAIL() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("inject:", 0), 0u) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dcp
