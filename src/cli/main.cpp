@@ -98,25 +98,11 @@ int main(int argc, char** argv) {
     }
     return static_cast<int>(dcp::ExitCode::kUsage);
   } catch (const dcp::Error& e) {
-    const int code = static_cast<int>(e.exit_code());
-    if (session.world) {
-      const dcp::World& w = *session.world;
-      // Input errors are found identically on every rank: rank 0 speaks, all exit cleanly.
-      // Anything else may be local to this rank: say so and end the whole job now.
-      if (e.exit_code() == dcp::ExitCode::kUsage) {
-        if (w.rank() == 0) print_error("", e.what());
-        return code;
-      }
-      print_error(w.tag() + " ", e.what());
-      if (w.size() > 1) w.abort(code);
-      return code;
-    }
-    if (dcp::cli::launcher_rank() == 0 || e.exit_code() != dcp::ExitCode::kUsage)
-      print_error("", e.what());
-    return code;
+    return dcp::exit_for_error(e, session.world ? &*session.world : nullptr,
+                               dcp::cli::launcher_rank());
   } catch (const std::exception& e) {
-    print_error(session.world ? session.world->tag() + " " : std::string(), e.what());
-    if (session.world && session.world->size() > 1) session.world->abort(3);
-    return static_cast<int>(dcp::ExitCode::kRuntime);
+    // Not one of ours (std::bad_alloc, a library's exception): a runtime error.
+    return dcp::exit_for_error(dcp::Error(e.what()), session.world ? &*session.world : nullptr,
+                               dcp::cli::launcher_rank());
   }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -174,6 +175,23 @@ bool World::any(bool mine, std::string_view what) const {
             "MPI_Iallreduce");
   wait_request(&req, "allreduce", what);
   return v != 0;
+}
+
+int exit_for_error(const Error& e, const World* world, int launcher_rank) {
+  const int code = static_cast<int>(e.exit_code());
+  const bool input_error = e.exit_code() == ExitCode::kUsage;
+  if (world == nullptr) {
+    if (!input_error || launcher_rank == 0) std::fprintf(stderr, "dcpbench: error: %s\n", e.what());
+    return code;
+  }
+  if (input_error) {
+    if (world->rank() == 0) std::fprintf(stderr, "dcpbench: error: %s\n", e.what());
+    return code;
+  }
+  std::fprintf(stderr, "dcpbench: %s error: %s\n", world->tag().c_str(), e.what());
+  std::fflush(stderr);
+  if (world->size() > 1) world->abort(code);
+  return code;
 }
 
 void World::abort(int code) const noexcept {

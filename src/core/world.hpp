@@ -15,6 +15,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace dcp {
 
 class World {
@@ -80,5 +82,13 @@ class World {
   double timeout_s_ = 10.0;
   std::vector<std::string> hosts_;
 };
+
+/// The one place a dcp::Error becomes an exit: prints "dcpbench: [rank r/host] error: ..." to
+/// stderr and returns the error's exit code. Input errors (exit 2) are found identically on every
+/// rank, so only rank 0 prints them and every rank returns normally; any other error may be
+/// local to this rank, so it is printed here and, with several ranks, the whole job is ended
+/// now (MPI_Abort with the same code) instead of leaving peers waiting. `world` may be null
+/// (before MPI started): then `launcher_rank` decides who prints an input error.
+int exit_for_error(const Error& e, const World* world, int launcher_rank);
 
 }  // namespace dcp
