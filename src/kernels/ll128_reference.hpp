@@ -1,0 +1,120 @@
+#pragma once
+/// @file
+/// Host reference of the LL128 stream format, and a CPU-thread emulation of the whole FIFO
+/// protocol built on the same index code as the kernel (ll128_layout.hpp).
+///
+/// The reference packer defines the exact bytes a sender puts on the wire; the GPU test compares
+/// the kernel's FIFO contents with it. The emulation runs real exchanges (fresh inputs per call,
+/// poisoned outputs, core/verify.hpp as the oracle) with ranks as std::threads and workspace
+/// segments as arrays of std::atomic<u64>, so that sequencing, flow control, slot reuse across
+/// calls, empty channels, timeouts and fault injection are all exercised without a GPU.
+///
+/// What the emulation can prove: the index math (stream <-> rows, channel split, slot/line
+/// offsets, counters) moves every word to the right place; both sides consume the same sequence
+/// numbers per call, so counters stay in step over any number of calls and no flag value is
+/// reused; flow control never lets a sender overwrite an unread slot; the bounded waits fire and
+/// name the right peer. What it cannot prove: 128-byte line atomicity and the GPU memory model.
+/// It models an atomic line by writing the payload words (in a random order) before the flag
+/// with a release store and reading the flag with an acquire load before the payload - stronger
+/// than what the hardware promises for one warp-wide 16-byte-per-lane access, which is exactly the
+/// property the GPU test with fresh inputs has to check on the device.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/fault.hpp"
+#include "core/shape.hpp"
+#include "core/verify.hpp"
+#include "kernels/ll128_layout.hpp"
+
+namespace dcp::kernels::ll128 {
+
+/// One 128-byte line as 16 words.
+using Line = std::array<std::uint64_t, kWordsPerLine>;
+
+/// The payload stream (sender -> receiver, channel) of one call, gathered from the sender's
+/// inputs (in_o [E, cp, D] as u16 bits, in_stats [E, cp, S] as u32 bits).
+std::vector<std::uint64_t> gather_stream(const ExchangeShape& shape, int channels, int channel,
+                                         int receiver, const std::uint16_t* in_o,
+                                         const std::uint32_t* in_stats);
+
+/// Scatters a stream into the receiver's outputs (rows (e, sender)).
+void scatter_stream(const ExchangeShape& shape, int channels, int channel, int sender,
+                    std::span<const std::uint64_t> payload, std::uint16_t* out_o,
+                    std::uint32_t* out_stats);
+
+/// Line `line` of a stream: payload words [15*line, 15*line + 15) (0 past the end), flag in
+/// word 15.
+Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag);
+
+/// All lines of a stream whose first slot has sequence number `first_seq` (line L belongs to slot
+/// L / slot_lines and carries flag_for(first_seq + L / slot_lines)).
+std::vector<Line> pack_stream(std::span<const std::uint64_t> payload, std::uint64_t first_seq,
+                              int slot_lines);
+
+/// Inverse of pack_stream: returns the first `words` payload words; throws dcp::Error naming the
+/// first line whose flag does not match.
+std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint64_t first_seq,
+                                         int slot_lines, std::uint32_t words);
+
+/// The TimeoutError message for a decoded error record, e.g. "rank 0: no data from peer 1 on
+/// channel 3 (awaited sequence 17, line 2) within 10 s - the peer never launched the exchange,
+/// died, or runs a different sweep".
+std::string describe_error(const ErrorInfo& e, double timeout_s);
+
+/// Options of one emulated call.
+struct EmulationOptions {
+  int channels = 0;                         ///< 0: channel_count(shape, geometry.max_channels)
+  std::chrono::milliseconds timeout{2000};  ///< per wait, from the last progress
+  std::optional<FaultInjection> fault;      ///< skip-launch / corrupt-line, as on the GPU
+  bool shuffle_payload_stores = true;       ///< write a line's payload words in random order
+  std::uint64_t schedule_seed = 1;          ///< randomises task order and batch sizes
+};
+
+/// Result of one emulated call.
+struct EmulatedCall {
+  int channels = 0;
+  VerifyOutcome verify;           ///< over every rank that ran
+  std::vector<ErrorInfo> errors;  ///< error records of every rank after the call (valid ones)
+};
+
+/// cp emulated ranks and their workspace segments, persisting across calls like the GPU
+/// workspace: counters are never re-initialised between calls.
+class FifoEmulator {
+ public:
+  explicit FifoEmulator(const Geometry& geometry);
+  ~FifoEmulator();
+  FifoEmulator(const FifoEmulator&) = delete;
+  FifoEmulator& operator=(const FifoEmulator&) = delete;
+
+  [[nodiscard]] const Geometry& geometry() const { return geometry_; }
+
+  /// One exchange: fills fresh inputs for input set `call`, poisons outputs, runs one thread per
+  /// rank (a skip-launch rank runs nothing), verifies every rank's outputs. E = 0 returns at once
+  /// without touching anything (as the GPU path launches nothing).
+  EmulatedCall run_call(const ExchangeShape& shape, std::uint64_t seed, std::uint32_t call,
+                        const EmulationOptions& options = {});
+
+  /// Sets every counter (head, tail, credit) of every pair and channel to `seq` (tests 64-bit
+  /// counter arithmetic far from 0). Not collective-safe: call between calls only.
+  void set_all_counters(std::uint64_t seq);
+  /// Zero-fills every segment (the collective reset after a failure).
+  void reset();
+  /// Error records of every rank (valid ones only).
+  [[nodiscard]] std::vector<ErrorInfo> errors() const;
+  /// Word `index` of rank r's segment (for tests).
+  [[nodiscard]] std::uint64_t load_word(int rank, std::int64_t index) const;
+
+ private:
+  struct Impl;
+  Geometry geometry_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dcp::kernels::ll128

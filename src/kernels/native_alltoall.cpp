@@ -1,0 +1,337 @@
+#include "kernels/native_alltoall.hpp"
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "core/cuda_check.hpp"
+#include "core/error.hpp"
+#include "core/impl_names.hpp"
+#include "kernels/fused_alltoall.hpp"
+#include "kernels/ll128_reference.hpp"
+
+namespace dcp::kernels {
+
+namespace {
+
+ExchangeShape shape_of(const Case& c) {
+  ExchangeShape s;
+  s.cp_size = c.cp_size;
+  s.entries = c.batch;
+  s.head_dim = c.head_dim;
+  s.stats_dim = c.stats_dim;
+  s.fp16 = c.dtype == DType::kFp16;
+  return s;
+}
+
+bool same_geometry(const ll128::Geometry& a, const ll128::Geometry& b) {
+  return a.cp_size == b.cp_size && a.max_channels == b.max_channels && a.depth == b.depth &&
+         a.slot_lines == b.slot_lines;
+}
+
+/// Largest channel's stream geometry (the last channel has ceil(E / C) entries).
+ll128::StreamGeometry largest_stream(const ExchangeShape& s, int channels, int slot_lines) {
+  return ll128::stream_geometry(s, channels, channels - 1, slot_lines);
+}
+
+}  // namespace
+
+NativeAllToAll::NativeAllToAll(const World* world, NativeOptions options)
+    : world_(world), options_(options) {}
+
+NativeAllToAll::~NativeAllToAll() {
+  // Kernels may still be draining after a host-side timeout; they end on their own bounded
+  // waits, and the workspace must outlive them.
+  if (!cache_.empty()) DCP_CUDA_CHECK_NOEXCEPT(cudaDeviceSynchronize());
+}
+
+std::string NativeAllToAll::name() const {
+  return std::string(kImplNative);
+}
+
+ll128::Geometry NativeAllToAll::geometry_for(int cp) const {
+  ll128::Geometry g = ll128::default_geometry(cp);
+  if (options_.geometry) {
+    g = *options_.geometry;
+    g.cp_size = cp;
+  }
+  return g;
+}
+
+ChannelPlan NativeAllToAll::plan(const Case& c, int local_ranks) const {
+  ChannelPlan p;
+  const ExchangeShape shape = shape_of(c);
+  if (const char* problem = ll128::shape_problem(shape)) {
+    p.problem = problem;
+    return p;
+  }
+  if (shape.entries == 0) return p;
+  const ll128::Geometry g = geometry_for(c.cp_size);
+  int limit = g.max_channels;
+  if (options_.max_channels > 0) limit = std::min(limit, options_.max_channels);
+  p.channels = ll128::channel_count(shape, limit, options_.target_lines_per_warp);
+  if (ll128::max_stream_words(shape, p.channels) > ll128::kMaxStreamWords) {
+    p.problem = fmt::format(
+        "batch {} x (head_dim {} + stats_dim {}) is too large: one channel's stream would exceed "
+        "2^31 words of 8 bytes with {} channels",
+        c.batch, c.head_dim, c.stats_dim, p.channels);
+    return p;
+  }
+  if (resident_capacity_ < 0) resident_capacity_ = fused_alltoall_resident_ctas();
+  p.resident_capacity = resident_capacity_;
+  // Every CTA of every local grid may spin on the others, so all must be resident at once. With
+  // PDL the next call's CTAs can be resident (waiting in griddepcontrol.wait) too: count twice.
+  const int factor = local_ranks * (c.pdl.value_or(true) ? 2 : 1);
+  auto needed = [&](int channels) { return factor * fused_alltoall_ctas(c.cp_size, channels); };
+  while (p.channels > 1 && needed(p.channels) > p.resident_capacity) {
+    --p.channels;
+    p.capped = true;
+  }
+  p.ctas_per_rank = fused_alltoall_ctas(c.cp_size, p.channels);
+  p.resident_needed = needed(p.channels);
+  if (p.resident_needed > p.resident_capacity) {
+    const bool sim = c.workspace == WorkspaceKind::kSim;
+    p.problem = fmt::format(
+        "{}: cp={} at batch {} needs {} resident CTAs{}, the GPU holds {}; lower cp or batch{}",
+        sim ? "sim" : "native", c.cp_size, c.batch, p.resident_needed,
+        c.pdl.value_or(true) ? " (counted twice with PDL)" : "", p.resident_capacity,
+        sim ? ", or use real GPUs" : "");
+  }
+  return p;
+}
+
+std::optional<std::string> NativeAllToAll::unsupported_reason(const Case& c) const {
+  if (!c.workspace) return "native: the case names no workspace kind (sim, ipc, fabric or auto)";
+  if (const char* problem = ll128::shape_problem(shape_of(c))) {
+    return fmt::format("native: {}", problem);
+  }
+  const bool sim = *c.workspace == WorkspaceKind::kSim;
+  if (!sim) {
+    if (!world_) return "native: ipc/fabric workspaces need the MPI world";
+    if (world_->size() != c.cp_size) {
+      return fmt::format(
+          "native: workspace {} runs one process per rank, but cp={} and the job "
+          "has {} ranks",
+          to_string(*c.workspace), c.cp_size, world_->size());
+    }
+  }
+  try {
+    ChannelPlan p = plan(c, sim ? c.cp_size : 1);
+    if (!p.problem.empty()) return p.problem;
+  } catch (const Error&) {
+    return std::nullopt;  // no usable device here: setup() reports it
+  }
+  return std::nullopt;
+}
+
+NativeAllToAll::CachedWorkspace& NativeAllToAll::workspace_for(WorkspaceKind kind,
+                                                               const ll128::Geometry& g,
+                                                               int local_ranks) {
+  const bool sim = kind == WorkspaceKind::kSim;
+  CachedWorkspace* found = nullptr;
+  for (auto& entry : cache_) {
+    if (entry->kind == kind && same_geometry(entry->geometry, g)) found = entry.get();
+  }
+  const auto bytes = static_cast<std::size_t>(g.segment_bytes());
+  if (!found) {
+    auto entry = std::make_unique<CachedWorkspace>();
+    entry->kind = kind;
+    entry->geometry = g;
+    if (sim) {
+      DCP_CHECK(local_ranks == g.cp_size, "native: sim runs every rank in this process");
+      entry->workspace = fabric::make_sim_workspace(g.cp_size, bytes);
+    } else {
+      entry->workspace = fabric::make_shared_workspace(kind, *world_, bytes);
+    }
+    DCP_CHECK(
+        entry->workspace->segment_bytes() >= bytes && entry->workspace->cp_size() == g.cp_size,
+        "native: the workspace is smaller than the layout needs");
+    cache_.push_back(std::move(entry));
+    return *cache_.back();
+  }
+  // A timeout anywhere leaves counters inconsistent on every rank: reset collectively. Outside
+  // sim the ranks vote, so that a rank that saw no error (e.g. the one that skipped a launch)
+  // resets too.
+  bool reset = found->needs_reset;
+  if (!sim) reset = world_->any(reset, "native: workspace reset vote");
+  if (reset) {
+    found->workspace->reset();
+    found->needs_reset = false;
+  }
+  return *found;
+}
+
+void NativeAllToAll::setup(const ExchangeSetup& s) {
+  ready_ = false;
+  const Case& c = s.c;
+  if (!c.workspace) throw ConfigError("native: the case names no workspace kind");
+  const ExchangeShape shape = shape_of(c);
+  if (const char* problem = ll128::shape_problem(shape)) {
+    throw ConfigError(fmt::format("native: {}", problem));
+  }
+  const bool sim = *c.workspace == WorkspaceKind::kSim;
+  if (sim && s.local_ranks != c.cp_size) {
+    throw ConfigError(
+        fmt::format("native: sim runs all {} ranks in one process, got local_ranks={}", c.cp_size,
+                    s.local_ranks));
+  }
+  if (!sim) {
+    if (!world_) throw ConfigError("native: ipc/fabric workspaces need the MPI world");
+    if (s.local_ranks != 1 || world_->size() != c.cp_size) {
+      throw ConfigError(fmt::format(
+          "native: workspace {} runs one rank per process with cp = job size; got cp={}, job size "
+          "{}, local_ranks={}",
+          to_string(*c.workspace), c.cp_size, world_->size(), s.local_ranks));
+    }
+  }
+  const auto local = static_cast<std::size_t>(s.local_ranks);
+  DCP_CHECK(s.streams.size() == local, "native: one stream per local rank");
+  DCP_CHECK(!s.ring.empty(), "native: the ring has no buffer set");
+  for (const BufferSet& set : s.ring) {
+    DCP_CHECK(set.ranks.size() == local, "native: every ring set has one entry per local rank");
+  }
+  if (!(s.timeout_s > 0)) throw ConfigError("native: timeout must be > 0 s");
+
+  const ChannelPlan p = plan(c, s.local_ranks);
+  if (!p.problem.empty()) throw ConfigError(p.problem);
+  const ll128::Geometry g = geometry_for(c.cp_size);
+  if (const char* problem = ll128::geometry_problem(g)) {
+    throw ConfigError(fmt::format("native: geometry: {}", problem));
+  }
+
+  CachedWorkspace& ws = workspace_for(*c.workspace, g, s.local_ranks);
+  failed_ = false;
+  failure_.clear();
+
+  case_ = c;
+  shape_ = shape;
+  plan_ = p;
+  pdl_ = c.pdl.value_or(true);
+  current_ = &ws;
+  ring_ = s.ring;
+  streams_ = s.streams;
+
+  FusedAllToAllParams base;
+  base.shape = shape;
+  base.geometry = g;
+  base.divisors = ll128::RowDivisors::make(shape);
+  base.channels = std::max(p.channels, 1);
+  const double ns = std::ceil(s.timeout_s * 1e9);
+  base.timeout_ns = ns < 1 ? 1 : static_cast<std::uint64_t>(ns);
+  const std::vector<void*> segments = ws.workspace->segments();
+  for (std::size_t r = 0; r < segments.size(); ++r)
+    base.segments[r] = segments[r];
+
+  params_.assign(local, base);
+  skip_.assign(local, false);
+  for (std::size_t i = 0; i < local; ++i) {
+    const int rank = s.first_rank + static_cast<int>(i);
+    params_[i].rank = rank;
+    if (s.inject && s.inject->applies_to(rank)) {
+      if (s.inject->kind == FaultKind::kSkipLaunch) skip_[i] = true;
+      if (s.inject->kind == FaultKind::kCorruptLine)
+        params_[i].corrupt_peer = (rank + 1) % c.cp_size;
+    }
+  }
+  ready_ = true;
+}
+
+void NativeAllToAll::run(std::size_t slot) {
+  if (!ready_) throw Error("native: run() before setup()");
+  if (failed_) {
+    throw Error(
+        fmt::format("native: refusing to run after a timeout ({}); the workspace is "
+                    "inconsistent until setup() resets it collectively",
+                    failure_));
+  }
+  if (shape_.entries == 0) return;  // nothing to move: no kernel, no counters touched
+  DCP_CHECK(slot < ring_.size(), "native: ring slot out of range");
+  const BufferSet& set = ring_[slot];
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    if (skip_[i]) continue;
+    FusedAllToAllParams& p = params_[i];
+    const RankBuffers& b = set.ranks[i];
+    p.in_o = b.in_o;
+    p.in_stats = b.in_stats;
+    p.out_o = b.out_o;
+    p.out_stats = b.out_stats;
+    launch_fused_alltoall(p, streams_[i], pdl_);
+  }
+}
+
+void NativeAllToAll::check() {
+  if (!current_) return;
+  std::vector<ll128::ErrorInfo> errors;
+  for (const FusedAllToAllParams& p : params_) {
+    std::uint64_t rec[ll128::kErrorWords] = {};
+    DCP_CUDA_CHECK(cudaMemcpy(rec, p.segments[p.rank], sizeof(rec), cudaMemcpyDeviceToHost));
+    const ll128::ErrorInfo e = ll128::decode_error(rec);
+    if (e.valid) errors.push_back(e);
+  }
+  if (errors.empty()) return;
+  // Report a root cause (a wait that expired) before the warps that merely stopped because of it.
+  std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) {
+    return (a.role == ll128::ErrorRole::kAbort) < (b.role == ll128::ErrorRole::kAbort);
+  });
+  const double timeout_s = static_cast<double>(params_.front().timeout_ns) / 1e9;
+  std::string msg = ll128::describe_error(errors.front(), timeout_s);
+  if (errors.size() > 1)
+    msg += fmt::format(" (and {} more ranks reported errors)", errors.size() - 1);
+  failed_ = true;
+  failure_ = ll128::describe_error(errors.front(), timeout_s);
+  current_->needs_reset = true;
+  throw TimeoutError(msg);
+}
+
+void NativeAllToAll::teardown() {
+  ready_ = false;
+  params_.clear();
+  skip_.clear();
+  ring_.clear();
+  streams_.clear();
+}
+
+void NativeAllToAll::abort_inflight() noexcept {
+  // Nothing to cancel: every device-side wait ends on its own timeout. The workspace state is
+  // unknown, so refuse to run until the collective reset in setup().
+  failed_ = true;
+  if (failure_.empty()) failure_ = "the host gave up waiting for the exchange";
+  if (current_) current_->needs_reset = true;
+}
+
+std::size_t NativeAllToAll::workspace_bytes() const {
+  return current_ ? static_cast<std::size_t>(current_->geometry.segment_bytes()) : 0;
+}
+
+const fabric::Workspace* NativeAllToAll::workspace() const {
+  return current_ ? current_->workspace.get() : nullptr;
+}
+
+std::string NativeAllToAll::detail() const {
+  if (!current_) return {};
+  if (shape_.entries == 0) return "empty exchange: no launch";
+  const ll128::Geometry& g = current_->geometry;
+  std::int64_t lines = 0;
+  std::uint32_t slots = 0;
+  for (int ch = 0; ch < plan_.channels; ++ch) {
+    const auto sg = ll128::stream_geometry(shape_, plan_.channels, ch, g.slot_lines);
+    lines += sg.lines;
+    slots = std::max(slots, sg.slots);
+  }
+  const auto largest = largest_stream(shape_, plan_.channels, g.slot_lines);
+  const auto slot_lines = static_cast<std::uint32_t>(g.slot_lines);
+  return fmt::format("channels={}{} lines/peer={} slots/call={} rounds={} ctas/rank={} ws={}",
+                     plan_.channels, plan_.capped ? " (capped for co-residency)" : "", lines, slots,
+                     fused_alltoall_rounds(std::min(largest.lines, slot_lines)),
+                     plan_.ctas_per_rank, g.segment_bytes());
+}
+
+std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world) {
+  return std::make_unique<NativeAllToAll>(&world);
+}
+
+}  // namespace dcp::kernels

@@ -1,0 +1,107 @@
+#pragma once
+/// @file
+/// NativeAllToAll: the native fused LL128 exchange behind core::AllToAllImpl.
+///
+/// setup() resolves the case into kernel parameters and takes the workspace from a cache (one per
+/// (kind, geometry); the default geometry depends only on cp, so one workspace serves every shape
+/// of a cp and its counters persist across cases without re-initialisation). run(slot) enqueues
+/// one kernel per local rank. check() reads every local rank's device error record and throws
+/// TimeoutError naming rank, peer, channel and the awaited sequence; after that the
+/// implementation refuses to run until setup() performed the collective workspace reset.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/impl.hpp"
+#include "core/shape.hpp"
+#include "core/world.hpp"
+#include "fabric/workspace.hpp"
+#include "kernels/fused_alltoall_params.hpp"
+#include "kernels/ll128_layout.hpp"
+
+namespace dcp::kernels {
+
+/// Knobs for tests and experiments; the defaults are what the benchmark uses. Every rank of an
+/// exchange must use the same options.
+struct NativeOptions {
+  /// Workspace geometry instead of ll128::default_geometry(cp) (its cp_size is taken from the
+  /// case). Tests use tiny FIFOs to force flow control and slot reuse.
+  std::optional<ll128::Geometry> geometry;
+  /// The channel split aims at this many lines per warp and call.
+  int target_lines_per_warp = ll128::kTargetLinesPerWarp;
+  /// Upper bound on channels (0 = C_max of the geometry).
+  int max_channels = 0;
+};
+
+/// How a case is split into channels, and whether it fits the GPU.
+struct ChannelPlan {
+  int channels = 0;           ///< C (0 for E = 0)
+  bool capped = false;        ///< C was lowered so that all grids stay co-resident
+  int ctas_per_rank = 0;      ///< CTAs of one rank's grid
+  int resident_needed = 0;    ///< CTAs that must be resident at once (all local grids, x2 with PDL)
+  int resident_capacity = 0;  ///< CTAs the GPU keeps resident
+  std::string problem;        ///< non-empty: the case cannot run here (the message says why)
+};
+
+class NativeAllToAll final : public AllToAllImpl {
+ public:
+  /// `world` is needed for ipc/fabric/auto workspaces (collective creation and reset) and may be
+  /// nullptr for sim.
+  explicit NativeAllToAll(const World* world, NativeOptions options = {});
+  ~NativeAllToAll() override;
+
+  [[nodiscard]] std::string name() const override;
+  [[nodiscard]] std::optional<std::string> unsupported_reason(const Case& c) const override;
+  void setup(const ExchangeSetup& s) override;
+  void run(std::size_t slot) override;
+  void check() override;
+  void teardown() override;
+  void abort_inflight() noexcept override;
+  [[nodiscard]] std::size_t workspace_bytes() const override;
+  [[nodiscard]] std::string detail() const override;
+
+  /// The channel plan for `c` run by `local_ranks` ranks of this process (queries the device).
+  [[nodiscard]] ChannelPlan plan(const Case& c, int local_ranks) const;
+  /// Kernel parameters of local rank slot `i` for the current case (tests inspect them).
+  [[nodiscard]] const FusedAllToAllParams& params(std::size_t i) const { return params_.at(i); }
+  /// The workspace of the current case (nullptr before setup()).
+  [[nodiscard]] const fabric::Workspace* workspace() const;
+
+ private:
+  struct CachedWorkspace {
+    WorkspaceKind kind;
+    ll128::Geometry geometry;
+    std::unique_ptr<fabric::Workspace> workspace;
+    bool needs_reset = false;  ///< a timeout left its counters inconsistent
+  };
+
+  [[nodiscard]] ll128::Geometry geometry_for(int cp) const;
+  CachedWorkspace& workspace_for(WorkspaceKind kind, const ll128::Geometry& g, int local_ranks);
+
+  const World* world_;
+  NativeOptions options_;
+  std::vector<std::unique_ptr<CachedWorkspace>> cache_;
+  mutable int resident_capacity_ = -1;  ///< cached device query
+
+  // The current case.
+  bool ready_ = false;
+  bool failed_ = false;
+  std::string failure_;
+  Case case_;
+  ExchangeShape shape_;
+  ChannelPlan plan_;
+  bool pdl_ = true;
+  CachedWorkspace* current_ = nullptr;
+  std::vector<FusedAllToAllParams> params_;
+  std::vector<bool> skip_;  ///< fault injection: local ranks that launch nothing
+  std::vector<BufferSet> ring_;
+  std::vector<StreamHandle> streams_;
+};
+
+/// The factory the CLI registry calls for "native".
+std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world);
+
+}  // namespace dcp::kernels

@@ -1,0 +1,145 @@
+#pragma once
+/// @file
+/// Test harness for the native exchange in sim mode: cp simulated ranks on one GPU, one stream
+/// each, a ring of input/output sets, device-side fill / poison / verify (bench/device_data.hpp).
+/// Shared by native_exchange_test.cpp and native_sim_bench.cpp.
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "bench/device_data.hpp"
+#include "bench/sync.hpp"
+#include "core/case.hpp"
+#include "core/cuda_check.hpp"
+#include "core/cuda_raii.hpp"
+#include "core/impl.hpp"
+#include "kernels/native_alltoall.hpp"
+
+namespace dcp::testing {
+
+inline Case sim_case(int cp, std::int64_t batch, int head_dim, int stats_dim,
+                     DType dtype = DType::kBf16, bool pdl = true) {
+  Case c;
+  c.cp_size = cp;
+  c.batch = batch;
+  c.head_dim = head_dim;
+  c.stats_dim = stats_dim;
+  c.dtype = dtype;
+  c.pdl = pdl;
+  c.workspace = WorkspaceKind::kSim;
+  return c;
+}
+
+inline ExchangeShape shape_of(const Case& c) {
+  ExchangeShape s;
+  s.cp_size = c.cp_size;
+  s.entries = c.batch;
+  s.head_dim = c.head_dim;
+  s.stats_dim = c.stats_dim;
+  s.fp16 = c.dtype == DType::kFp16;
+  return s;
+}
+
+/// Buffers and streams for one case; the impl is owned by the caller (so that its workspace
+/// cache spans cases).
+class SimHarness {
+ public:
+  SimHarness(kernels::NativeAllToAll& impl, const Case& c, int ring, double timeout_s = 10.0,
+             std::optional<FaultInjection> inject = std::nullopt)
+      : impl_(impl), case_(c), shape_(shape_of(c)), timeout_s_(timeout_s) {
+    const int cp = c.cp_size;
+    for (int r = 0; r < cp; ++r)
+      streams_.emplace_back();
+    const auto o_bytes = static_cast<std::size_t>(shape_.o_bytes());
+    const auto s_bytes = static_cast<std::size_t>(shape_.stats_bytes());
+    setup_.c = c;
+    setup_.first_rank = 0;
+    setup_.local_ranks = cp;
+    setup_.timeout_s = timeout_s;
+    setup_.inject = inject;
+    for (int k = 0; k < ring; ++k) {
+      BufferSet set;
+      for (int r = 0; r < cp; ++r) {
+        // Round sizes up so that E = 0 still gets distinct non-null pointers.
+        mem_.emplace_back(o_bytes + 256);
+        mem_.emplace_back(s_bytes + 256);
+        mem_.emplace_back(o_bytes + 256);
+        mem_.emplace_back(s_bytes + 256);
+        const std::size_t n = mem_.size();
+        set.ranks.push_back(RankBuffers{mem_[n - 4].get(), mem_[n - 3].get(), mem_[n - 2].get(),
+                                        mem_[n - 1].get()});
+      }
+      setup_.ring.push_back(set);
+    }
+    for (const Stream& s : streams_)
+      setup_.streams.push_back(s.get());
+    impl_.setup(setup_);
+  }
+  ~SimHarness() {
+    try {
+      sync();
+    } catch (...) {
+    }
+    impl_.teardown();
+  }
+  SimHarness(const SimHarness&) = delete;
+  SimHarness& operator=(const SimHarness&) = delete;
+
+  [[nodiscard]] const ExchangeShape& shape() const { return shape_; }
+  [[nodiscard]] const ExchangeSetup& setup() const { return setup_; }
+  [[nodiscard]] std::vector<StreamHandle> streams() const { return setup_.streams; }
+  [[nodiscard]] const RankBuffers& buffers(std::size_t slot, int rank) const {
+    return setup_.ring[slot].ranks[static_cast<std::size_t>(rank)];
+  }
+
+  /// Fresh inputs for input set `call` and poisoned outputs in ring slot `slot`, on each rank's
+  /// stream (ordered before the next exchange on that stream).
+  void prepare(std::size_t slot, std::uint32_t call) {
+    for (int r = 0; r < case_.cp_size; ++r) {
+      const RankBuffers& b = buffers(slot, r);
+      bench::fill_inputs_device(shape_, kSeed, call, r, const_cast<void*>(b.in_o),
+                                const_cast<void*>(b.in_stats), stream(r));
+      bench::poison_outputs_device(shape_, b.out_o, b.out_stats, stream(r));
+    }
+  }
+  /// Enqueues the device check of slot `slot` against input set `call` on every rank.
+  void enqueue_verify(std::size_t slot, std::uint32_t call) {
+    for (int r = 0; r < case_.cp_size; ++r) {
+      const RankBuffers& b = buffers(slot, r);
+      verifier_.enqueue(shape_, kSeed, call, r, b.out_o, b.out_stats, true, stream(r));
+    }
+  }
+  /// Bounded wait for every stream (TimeoutError after the harness timeout + 5 s).
+  void sync() { bench::sync_streams(setup_.streams, timeout_s_ + 5.0, 0, "native sim test"); }
+  VerifyOutcome collect() { return verifier_.collect(); }
+
+  /// One verified exchange: prepare, run, verify, sync, check; returns the outcome.
+  VerifyOutcome exchange(std::size_t slot, std::uint32_t call) {
+    prepare(slot, call);
+    impl_.run(slot);
+    enqueue_verify(slot, call);
+    sync();
+    impl_.check();
+    return collect();
+  }
+
+  StreamHandle stream(int r) const { return setup_.streams[static_cast<std::size_t>(r)]; }
+
+  static constexpr std::uint64_t kSeed = 0xA2A0;
+
+ private:
+  kernels::NativeAllToAll& impl_;
+  Case case_;
+  ExchangeShape shape_;
+  double timeout_s_;
+  std::vector<Stream> streams_;
+  std::vector<DeviceMemory> mem_;
+  ExchangeSetup setup_;
+  bench::DeviceVerifier verifier_;
+};
+
+}  // namespace dcp::testing
