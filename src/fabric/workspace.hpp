@@ -59,7 +59,21 @@ std::unique_ptr<Workspace> make_sim_workspace(int cp_size, std::size_t segment_b
 
 /// One segment per rank of `world` (cp = world size), of kind ipc, fabric or auto. Collective.
 /// Throws EnvironmentError naming the failed step, its cause and what to try.
+///
+/// Segment r lives at segment(0) + r * stride in every process (one reserved virtual range, row
+/// order = rank order in `world`); the stride is segment_bytes rounded up to the allocation
+/// granularity (2 MiB on H100/H200). `world` must outlive the workspace (reset() uses it), and
+/// the owner must synchronise every kernel that may touch the segments before destroying it:
+/// destruction unmaps at once and does not synchronise (a hung kernel must not hang teardown).
+/// Keep segments small (a few MiB): every process maps cp of them (environment.md notes a
+/// driver crash in cuMemSetAccess with larger cuMem mappings on one H200).
 std::unique_ptr<Workspace> make_shared_workspace(WorkspaceKind kind, const World& world,
                                                  std::size_t segment_bytes);
+
+/// The kind make_shared_workspace builds for `requested`: kAuto becomes kFabric when a one-granule
+/// fabric workspace can be built on every rank (attribute, cuMemCreate, export, import on the
+/// peers, map), else kIpc when all ranks share a host, else EnvironmentError explaining both
+/// failures. Other kinds are returned unchanged. Collective (for kAuto).
+WorkspaceKind resolve_workspace_kind(WorkspaceKind requested, const World& world);
 
 }  // namespace dcp::fabric

@@ -175,7 +175,8 @@ __device__ __noinline__ void record_error(const FusedAllToAllParams& p, l::Error
 // ---- payload words ------------------------------------------------------------------------------
 
 /// Reads stream words w0 and (when `second`) w0 + 1 from the sender's inputs; words past the end
-/// of the stream are 0. One 16-byte load when both words are adjacent and 16-byte aligned.
+/// of the stream are 0. One division per lane (the second word is usually the next one of the
+/// same row); one 16-byte load when both words are adjacent and 16-byte aligned.
 __device__ __forceinline__ void load_words(const FusedAllToAllParams& p,
                                            const l::StreamGeometry& sg, int peer, u32 w0,
                                            bool second, u64& lo, u64& hi) {
@@ -186,17 +187,20 @@ __device__ __forceinline__ void load_words(const FusedAllToAllParams& p,
   const auto* in_stats = static_cast<const u64*>(p.in_stats);
   const l::WordLoc a = l::locate_word(sg, p.divisors, p.shape.cp_size, peer, w0);
   const u64* pa = (a.stats ? in_stats : in_o) + a.index;
-  if (second && w0 + 1 < sg.words) {
-    const l::WordLoc b = l::locate_word(sg, p.divisors, p.shape.cp_size, peer, w0 + 1);
-    if (b.stats == a.stats && b.index == a.index + 1 && (a.index & 1) == 0) {
+  if (!second || w0 + 1 >= sg.words) {
+    lo = ld_input_u64(pa);
+  } else if (a.next_in_row) {
+    if ((a.index & 1) == 0) {
       ld_input_v2(pa, lo, hi);
-      return;
+    } else {
+      lo = ld_input_u64(pa);
+      hi = ld_input_u64(pa + 1);
     }
+  } else {  // w0 ends a row: w0 + 1 starts the next row (or the stats part)
+    const l::WordLoc b = l::locate_word(sg, p.divisors, p.shape.cp_size, peer, w0 + 1);
     lo = ld_input_u64(pa);
     hi = ld_input_u64((b.stats ? in_stats : in_o) + b.index);
-    return;
   }
-  lo = ld_input_u64(pa);
 }
 
 /// Writes stream words w0 and (when `second`) w0 + 1 into the receiver's outputs.
@@ -208,17 +212,20 @@ __device__ __forceinline__ void store_words(const FusedAllToAllParams& p,
   auto* out_stats = static_cast<u64*>(p.out_stats);
   const l::WordLoc a = l::locate_word(sg, p.divisors, p.shape.cp_size, peer, w0);
   u64* pa = (a.stats ? out_stats : out_o) + a.index;
-  if (second && w0 + 1 < sg.words) {
-    const l::WordLoc b = l::locate_word(sg, p.divisors, p.shape.cp_size, peer, w0 + 1);
-    if (b.stats == a.stats && b.index == a.index + 1 && (a.index & 1) == 0) {
+  if (!second || w0 + 1 >= sg.words) {
+    *pa = lo;
+  } else if (a.next_in_row) {
+    if ((a.index & 1) == 0) {
       *reinterpret_cast<ulonglong2*>(pa) = make_ulonglong2(lo, hi);
-      return;
+    } else {
+      pa[0] = lo;
+      pa[1] = hi;
     }
+  } else {
+    const l::WordLoc b = l::locate_word(sg, p.divisors, p.shape.cp_size, peer, w0 + 1);
     *pa = lo;
     *((b.stats ? out_stats : out_o) + b.index) = hi;
-    return;
   }
-  *pa = lo;
 }
 
 // ---- sender -------------------------------------------------------------------------------------

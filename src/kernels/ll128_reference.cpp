@@ -142,7 +142,8 @@ struct EmulatedWorkspace {
       for (std::int64_t i = 0; i < words; ++i)
         s[static_cast<std::size_t>(i)].store(0, std::memory_order_relaxed);
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // No fence needed: segments are zeroed only while no rank thread runs (thread creation and
+    // join order these stores with every rank's accesses).
   }
   std::atomic<std::uint64_t>& word(int rank, std::int64_t byte_offset) {
     return segments[static_cast<std::size_t>(rank)]

@@ -118,9 +118,8 @@ void experiment(bool quick) {
   // Geometry variants at (about) the same workspace size per rank: C_max x slot lines.
   const Config configs[] = {
       {"default", NativeOptions{}},
-      {"t4", options(0, 0, 4)},
-      {"t16", options(0, 0, 16)},
-      {"C32/s128/t8", options(32, 128, 8)},
+      {"t2", options(0, 0, 2)},
+      {"t8", options(0, 0, 8)},
   };
   struct Shape {
     int cp;

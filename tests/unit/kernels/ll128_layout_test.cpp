@@ -145,8 +145,9 @@ TEST(Ll128Layout, ChannelCountFollowsTheCase) {
   // E = 1: one channel.
   EXPECT_EQ(channel_count(make_shape(4, 1, 128, 2), 64), 1);
   EXPECT_EQ(channel_count(make_shape(4, 0, 128, 2), 64), 0);
-  // 128 entries of D=128, S=2: 33 words each -> 282 lines -> 36 channels at 8 lines per warp.
-  EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64), 36);
+  // 128 entries of D=128, S=2: 33 words each -> 282 lines -> 64 channels (71 at 4 lines/warp).
+  EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64), 64);
+  EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 8), 36);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 32), 9);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 16), 18);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 1000), 1);
@@ -195,6 +196,13 @@ TEST(Ll128Layout, WordAddressingCoversEveryWordOnce) {
           for (std::uint32_t w = 0; w < g.words; ++w) {
             const WordLoc loc = locate_word(g, d, s.cp_size, other, w);
             EXPECT_TRUE(seen.insert({loc.stats, loc.index}).second);
+            if (w + 1 < g.words) {
+              // next_in_row: the next stream word is the next word of the same row.
+              const WordLoc next = locate_word(g, d, s.cp_size, other, w + 1);
+              const std::int64_t rw = loc.stats ? s.stats_dim / 2 : s.head_dim / 4;
+              EXPECT_EQ(loc.next_in_row, next.stats == loc.stats && next.index == loc.index + 1 &&
+                                             next.index / rw == loc.index / rw);
+            }
             const std::int64_t row_words = loc.stats ? s.stats_dim / 2 : s.head_dim / 4;
             const std::int64_t row = loc.index / row_words;
             EXPECT_EQ(row % s.cp_size, other);
