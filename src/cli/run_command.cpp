@@ -11,6 +11,8 @@
 #include "cli/impl_registry.hpp"
 #include "core/device.hpp"
 #include "core/error.hpp"
+#include "core/impl_names.hpp"
+#include "fabric/workspace.hpp"
 #include "report/atomic_file.hpp"
 #include "report/csv_report.hpp"
 #include "report/json_report.hpp"
@@ -30,6 +32,23 @@ bench::ProgressFn make_progress(const World& world, bool quiet) {
   };
 }
 
+/// Cases are fully resolved: `--workspace auto` becomes the kind it picks here (fabric where it
+/// works on every rank, else ipc on one host), so reports and `compare` see what really ran.
+void resolve_auto_workspace(SweepSpec& spec, const World& world, std::vector<std::string>& notes) {
+  auto& kinds = spec.axes.workspace;
+  const auto impls = effective_impls(spec.axes);
+  const bool uses_workspace = std::any_of(
+      impls.begin(), impls.end(), [](const std::string& i) { return impl_uses_workspace(i); });
+  if (!uses_workspace) return;
+  for (auto& k : kinds) {
+    if (k != WorkspaceKind::kAuto) continue;
+    k = fabric::resolve_workspace_kind(WorkspaceKind::kAuto, world);
+    notes.push_back(fmt::format("workspace auto resolved to {}", to_string(k)));
+  }
+  std::sort(kinds.begin(), kinds.end());
+  kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+}
+
 }  // namespace
 
 int run_command(const RunArgs& args, Session& session) {
@@ -41,6 +60,7 @@ int run_command(const RunArgs& args, Session& session) {
   std::vector<std::string> notes = resolve_for_world(spec, world.size());
 
   const int device = select_device_for_local_rank(world.local_rank(), world.local_size());
+  resolve_auto_workspace(spec, world, notes);
   RankInfo mine = describe_device(device);
   mine.rank = world.rank();
   mine.local_rank = world.local_rank();
