@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The whole check-and-measure set for ONE call on a lent GPU machine (run from the repo root,
+# with the build's bin/ folder carried). Builds nothing: binaries come from the development
+# machine. Writes logs and JSON reports under $OUT (or ./device-out), packs them into
+# $OUT/results.tar.gz, and prints a short table last.
+#
+#   scripts/device-check.sh [--bin DIR] [--tag NAME] STEP...
+# Steps (run in the order given):
+#   tests     GPU test binaries, and the MPI tests that need a GPU (2 ranks on one GPU)
+#   default   plain dcpbench (the built-in default sweep; one GPU: simulated cp=2,4)
+#   matrix    the native exchange over the full shape set in sim mode (cp 1..16, B 0..4096,
+#             D 128/512, S 2/4/6, bf16/fp16, eager/graph, PDL on/off), every case verified
+#   stress    --stress with fresh inputs every call: >= 20 M checked rows for cp 2 and 4
+#   inject    --inject skip-launch and corrupt-line (sim), expected exit codes and messages
+#   anchors   graph/eager timing of the reference's anchor shapes, 3 repetitions (sim)
+#   mpi2      everything that needs 2 GPUs: mpirun -np 2 sweeps, stress, inject (skipped with
+#             fewer than 2 GPUs)
+set -uo pipefail
+BIN=build/bin
+TAG=$(hostname)
+steps=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bin) BIN=$2; shift 2 ;;
+    --tag) TAG=$2; shift 2 ;;
+    *) steps+=("$1"); shift ;;
+  esac
+done
+[ ${#steps[@]} -gt 0 ] || steps=(tests default matrix stress inject anchors mpi2)
+OUT=${OUT:-$PWD/device-out}
+R=$OUT/results
+mkdir -p "$R"
+DCP=$BIN/dcpbench
+NCCL_LIB=/opt/torch/.venv/lib/python3.12/site-packages/nvidia/nccl/lib
+[ -d "$NCCL_LIB" ] && export LD_LIBRARY_PATH=$NCCL_LIB:${LD_LIBRARY_PATH:-}
+export NCCL_NVLS_ENABLE=0
+MPIRUN=(mpirun --allow-run-as-root --bind-to none -x NCCL_NVLS_ENABLE -x LD_LIBRARY_PATH)
+NGPU=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+summary=()
+
+note() { summary+=("$(printf '%-34s %-6s %s' "$1" "$2" "$3")"); }
+# run_step NAME EXPECTED_CODE CMD...: runs, logs to $R/NAME.log, records PASS/FAIL and seconds.
+run_step() {
+  local name=$1 want=$2; shift 2
+  local t0=$(date +%s%N)
+  "$@" > "$R/$name.log" 2>&1
+  local rc=$?
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  local dt="$((ms / 1000)).$(( (ms % 1000) / 100 ))"
+  if [ "$rc" = "$want" ]; then note "$name" PASS "rc=$rc ${dt}s"; else note "$name" FAIL "rc=$rc (want $want) ${dt}s"; fi
+  return 0
+}
+
+{
+  echo "== $(date -u +%FT%TZ) on $(hostname), $NGPU GPU(s), tag $TAG"
+  nvidia-smi --query-gpu=index,name,uuid,driver_version,pci.bus_id --format=csv
+  nvidia-smi topo -m 2>/dev/null || true
+  "$DCP" --version
+} > "$R/environment.log" 2>&1
+
+for step in "${steps[@]}"; do
+  case "$step" in
+  tests)
+    for t in native_exchange_test baseline_nccl_gpu_test; do
+      [ -x "$BIN/tests/$t" ] && run_step "test-$t" 0 "$BIN/tests/$t"
+    done
+    for t in mpi_fabric_workspace_test; do
+      [ -x "$BIN/tests/$t" ] && run_step "test-$t-np2" 0 "${MPIRUN[@]}" -np 2 "$BIN/tests/$t"
+    done
+    ;;
+  default)
+    run_step default 0 "$DCP" -q --json "$R/default-$TAG.json" --csv "$R/default-$TAG.csv"
+    ;;
+  matrix)
+    run_step matrix 0 "$DCP" -q --workspace sim --cp-size 1,2,3,4,8,16 \
+      --batch 0,1,2,7,16,64,128,1000,4096 --head-dim 128,512 --stats-dim 2,4,6 --dtype bf16,fp16 \
+      --launch eager,graph --pdl on,off --impl native -w 2 -n 10 --graph-calls 5 \
+      --json "$R/matrix-$TAG.json" --csv "$R/matrix-$TAG.csv"
+    ;;
+  stress)
+    for launch in eager graph; do
+      run_step "stress-$launch" 0 "$DCP" -q --workspace sim --cp-size 2,4 --batch 64,1024,8192 \
+        --head-dim 128,512 --stats-dim 2,4 --impl native --launch "$launch" --stress 160 \
+        --json "$R/stress-$launch-$TAG.json" --no-files
+    done
+    ;;
+  inject)
+    run_step inject-skip-launch 3 timeout 30 "$DCP" -q --workspace sim --cp-size 2 --batch 16 \
+      --impl native --launch eager -n 5 -w 1 --timeout 2 --inject skip-launch:1 --no-files
+    grep -q "peer 1" "$R/inject-skip-launch.log" && note inject-skip-launch-names-peer PASS "" \
+      || note inject-skip-launch-names-peer FAIL "no 'peer 1' in message"
+    run_step inject-corrupt-line 1 timeout 60 "$DCP" -q --workspace sim --cp-size 2 --batch 16 \
+      --impl native --launch eager -n 5 -w 1 --inject corrupt-line:0 \
+      --json "$R/inject-corrupt-line-$TAG.json" --csv /dev/null
+    ;;
+  anchors)
+    for rep in 1 2 3; do
+      run_step "anchors-cp2-r$rep" 0 "$DCP" -q --workspace sim --cp-size 2 --batch 1,16,64,128 \
+        --head-dim 128,512 --impl native --launch graph,eager --pdl on,off -n 2000 -w 100 \
+        --json "$R/anchors-cp2-r$rep-$TAG.json" --csv /dev/null
+      run_step "anchors-cp4-r$rep" 0 "$DCP" -q --workspace sim --cp-size 4 --batch 1,128 \
+        --head-dim 128,512 --impl native --launch graph,eager --pdl on,off -n 2000 -w 100 \
+        --json "$R/anchors-cp4-r$rep-$TAG.json" --csv /dev/null
+    done
+    ;;
+  mpi2)
+    if [ "$NGPU" -lt 2 ]; then note mpi2 SKIP "needs 2 GPUs, have $NGPU"; continue; fi
+    run_step mpi2-default 0 "${MPIRUN[@]}" -np 2 "$DCP" -q --batch 1,16,64,128 \
+      --json "$R/mpi2-default-$TAG.json" --csv "$R/mpi2-default-$TAG.csv"
+    run_step mpi2-nccl1x 0 "${MPIRUN[@]}" -np 2 "$DCP" -q --impl nccl-1x,native --batch 1 \
+      --head-dim 128,1024,8192 --launch eager,graph --json "$R/mpi2-nccl1x-$TAG.json" --csv /dev/null
+    run_step mpi2-stress 0 "${MPIRUN[@]}" -np 2 "$DCP" -q --impl native --workspace ipc \
+      --batch 64,1024,8192 --head-dim 128,512 --stats-dim 2,4 --launch eager,graph --stress 320 \
+      --json "$R/mpi2-stress-$TAG.json" --csv /dev/null
+    run_step mpi2-skip-launch 3 timeout 30 "${MPIRUN[@]}" -np 2 "$DCP" -q --impl native \
+      --batch 16 --launch eager -n 5 --timeout 2 --inject skip-launch:1 --no-files
+    run_step mpi2-fabric 3 "${MPIRUN[@]}" -np 2 "$DCP" -q --impl native --workspace fabric \
+      --batch 1 -n 5 --no-files
+    ;;
+  *) note "$step" FAIL "unknown step" ;;
+  esac
+done
+
+(cd "$R" && tar czf "$OUT/results.tar.gz" .)
+printf '%s\n' "${summary[@]}" > "$OUT/summary.txt"
+echo
+echo "== dcpbench device check ($TAG, $NGPU GPU(s))"
+printf '%s\n' "${summary[@]}"
