@@ -1,18 +1,16 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Plot dcpbench reports.
 
 Turns one or more run reports (schema "dcpbench-report" 1.x, from `dcpbench run --json`) and
 comparison files (schema "dcpbench-compare" 1.x, from `dcpbench compare --json`) into PNGs:
 
   latency_<exchange group>.png  p50 latency vs batch, one line per report/impl variant, with a
-                                p5-p95 band;
-one file per(cp, head_dim, stats_dim, dtype, launch) speedup_<exchange group>.png native speedup
-    over each baseline vs batch,
-    with the 95 % CI compare_<name>.png p50 latency change per compared row, coloured by verdict,
-    with the p50 threshold
+                                p5-p95 band; one file per (cp, head_dim, stats_dim, dtype, launch)
+  speedup_<exchange group>.png  native speedup over each baseline vs batch, with the 95 % CI
+  compare_<name>.png            p50 latency change per compared row, coloured by verdict, with
+                                the p50 threshold
 
-    Rows without timing(skipped, failed)
-are left out.Needs matplotlib(Debian : python3 - matplotlib);
+Rows without timing (skipped, failed) are left out. Needs matplotlib (Debian: python3-matplotlib);
 uses the Agg backend, so no display is needed.
 
 Usage: plot_report.py [REPORT.json ...] [--compare COMPARE.json ...] --out DIR
@@ -109,10 +107,7 @@ def timed(row):
 
 def plot_latency(plt, reports, out_dir):
     written = []
-    series = {}  # group -> {
-  label:
-    [(batch, p5, p50, p95)]
-  }
+    series = {}  # group -> {label: [(batch, p5, p50, p95)]}
     for label, rep in reports:
         for row in rep.get("results", []):
             s = timed(row)
@@ -147,10 +142,7 @@ def plot_latency(plt, reports, out_dir):
 
 def plot_speedup(plt, reports, out_dir):
     written = []
-    series = {}  # group -> {
-      name:
-        [(batch, value, lo, hi)]
-      }
+    series = {}  # group -> {name: [(batch, value, lo, hi)]}
     for label, rep in reports:
         rows = {r.get("key"): r for r in rep.get("results", []) if r.get("impl") == "native"}
         for sp in rep.get("speedups", []):
