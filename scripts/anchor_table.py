@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Markdown table of p50 per exchange from one or more dcpbench JSON reports (repetitions of the
 same sweep), with the spread across repetitions and the reference kernel's anchors
 (shared/docs/anchors.md, one H200, sim, graph, PDL on, S=2, bf16) where they exist.
@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-#Reference kernel, H200, sim mode, graph replays, PDL on, S = 2, bf16(anchors.md), µs.
+# Reference kernel, H200, sim mode, graph replays, PDL on, S=2, bf16 (anchors.md), µs.
 REFERENCE_GRAPH_US = {
     (2, 1, 128): 1.63, (2, 16, 128): 1.85, (2, 64, 128): 1.98, (2, 128, 128): 2.62,
     (2, 1, 512): 1.66, (2, 128, 512): 2.85, (4, 1, 128): 2.03, (4, 128, 128): 3.10,
