@@ -82,6 +82,23 @@ void write_file_atomically(const std::string& path,
   }
   const std::string bytes = std::move(buffer).str();
 
+  // A target that exists and is not a regular file (/dev/null, /dev/stdout, a FIFO) is written
+  // in place: renaming a temporary file over it would replace the device node itself.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    const int special = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (special < 0) {
+      throw ReportError(fmt::format("cannot write '{}': {}", path, errno_text(errno)));
+    }
+    TempFile sink(special, std::string());
+    write_all(sink.fd(), bytes, path, path);
+    if (const int err = sink.close(); err != 0) {
+      throw ReportError(fmt::format("cannot write '{}': close failed: {}", path, errno_text(err)));
+    }
+    sink.release();
+    return;
+  }
+
   static std::atomic<unsigned> counter{0};
   int fd = -1;
   std::string tmp;

@@ -115,5 +115,19 @@ TEST_F(AtomicFile, NewFileHonoursUmask) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+// Writing a report to /dev/null (a way to discard it) must not rename a temporary file over the
+// device node: as root that would replace /dev/null with a regular file.
+TEST_F(AtomicFile, SpecialFileIsWrittenInPlace) {
+  struct stat before {};
+  ASSERT_EQ(::stat("/dev/null", &before), 0);
+  ASSERT_TRUE(S_ISCHR(before.st_mode));
+  write_file_atomically("/dev/null", [](std::ostream& os) { os << "discarded\n"; });
+  struct stat after {};
+  ASSERT_EQ(::stat("/dev/null", &after), 0);
+  EXPECT_TRUE(S_ISCHR(after.st_mode));
+  EXPECT_EQ(before.st_rdev, after.st_rdev);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+}
+
 }  // namespace
 }  // namespace dcp::report
