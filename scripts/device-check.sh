@@ -81,7 +81,7 @@ for step in "${steps[@]}"; do
     for launch in eager graph; do
       run_step "stress-$launch" 0 "$DCP" -q --workspace sim --cp-size 2,4 --batch 64,1024,8192 \
         --head-dim 128,512 --stats-dim 2,4 --impl native --launch "$launch" --stress 160 \
-        --json "$R/stress-$launch-$TAG.json" --no-files
+        --json "$R/stress-$launch-$TAG.json" --csv /dev/null
     done
     ;;
   inject)

@@ -102,19 +102,25 @@ void World::wait_request(void* request, std::string_view op, std::string_view wh
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(timeout_s_));
-  auto pause = std::chrono::microseconds(1);
+  // Busy-poll first: a barrier between ranks that are already in step completes in a few
+  // microseconds, and eager timing pays for every one. Back off to sleeping only after that.
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
+  auto pause = std::chrono::microseconds(10);
   for (;;) {
     int done = 0;
     mpi_check(MPI_Test(req, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) return;
-    if (std::chrono::steady_clock::now() > deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now > deadline) {
       throw TimeoutError(fmt::format(
           "{} {} '{}' did not complete within {} s: at least one other rank never joined it "
           "(it failed, hangs, or runs a different sweep)",
           tag(), op, what, timeout_s_));
     }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    if (now > spin_until) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
   }
 }
 
