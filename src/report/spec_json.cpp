@@ -237,7 +237,7 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
 nlohmann::json parse_json_text(std::string_view text, std::string_view origin) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
     throw ConfigError(fmt::format("config: {} is not valid JSON: {}", origin, e.what()));
   }
 }

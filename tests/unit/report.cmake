@@ -31,6 +31,10 @@ dcp_unit_test(report_atomic_file_test
 dcp_unit_test(report_compare_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/compare_test.cpp
   LIBS dcp_report_test_support)
+# Bugs the fuzz targets found (tests/fuzz/), one test each.
+dcp_unit_test(report_fuzz_regression_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/fuzz_regression_test.cpp
+  LIBS dcp_report)
 dcp_unit_test(compare_command_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/compare_command_test.cpp
   LIBS dcp_report_test_support dcp_cli_compare)
