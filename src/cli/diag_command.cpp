@@ -1,0 +1,168 @@
+#include "cli/diag_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/context.hpp"
+#include "cli/impl_registry.hpp"
+#include "core/device.hpp"
+#include "core/error.hpp"
+#include "diag/checks.hpp"
+#include "diag/verdict.hpp"
+#include "report/diag_report.hpp"
+
+namespace dcp::cli {
+
+namespace {
+
+constexpr double kDefaultTimeoutS = 10.0;
+constexpr double kMaxTimeoutS = 86400.0;
+
+double parse_timeout(const std::optional<std::string>& text) {
+  if (!text) return kDefaultTimeoutS;
+  double v = 0;
+  std::size_t used = 0;
+  try {
+    v = std::stod(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text->size() || text->empty()) {
+    throw ConfigError(fmt::format("timeout: '{}' is not a number; accepted: seconds in (0, {}]",
+                                  *text, kMaxTimeoutS));
+  }
+  if (!(v > 0) || v > kMaxTimeoutS) {
+    throw ConfigError(fmt::format("timeout: {} is out of range; accepted: seconds in (0, {}]",
+                                  *text, kMaxTimeoutS));
+  }
+  return v;
+}
+
+diag::DiagPlan make_plan(const DiagArgs& args) {
+  diag::DiagPlan plan;
+  if (args.checks && args.checks->empty()) {
+    throw ConfigError(fmt::format("checks: empty list; accepted: a comma-separated subset of {}",
+                                  diag::accepted_check_groups()));
+  }
+  plan.groups = diag::parse_check_groups(args.checks.value_or(""));
+  plan.quick = args.quick;
+  plan.timeout_s = parse_timeout(args.timeout);
+  return plan;
+}
+
+/// The --json file's folder must exist and be writable: found before MPI starts.
+void check_output_path(const std::string& path) {
+  if (path.empty()) return;
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || access(dir.c_str(), W_OK) != 0) {
+    throw ConfigError(fmt::format(
+        "json: cannot write '{}': folder '{}' does not exist or is not writable", path, dir));
+  }
+}
+
+/// Writes next to `path` and renames, so a reader never sees half a report.
+void write_json_file(const std::string& path, const DiagReport& report) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw EnvironmentError(fmt::format("json: cannot open '{}' for writing", tmp));
+    report::write_diag_json(report, out);
+    out.flush();
+    if (!out) throw EnvironmentError(fmt::format("json: writing '{}' failed", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    throw EnvironmentError(
+        fmt::format("json: renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
+  }
+}
+
+void print_check_list(std::ostream& os) {
+  std::size_t width = 0;
+  for (const auto& g : diag::kCheckGroups)
+    width = std::max(width, g.name.size());
+  os << "diag check groups (run order; select with --checks a,b):\n";
+  for (const auto& g : diag::kCheckGroups)
+    os << fmt::format("  {:<{}}  {}\n", g.name, width, g.description);
+}
+
+}  // namespace
+
+CLI::App* add_diag_subcommand(CLI::App& app, DiagArgs& args) {
+  CLI::App* diag = app.add_subcommand(
+      "diag",
+      "Fabric bring-up diagnostics: GPUs, peer access, NVLink, cuMem/fabric/ipc, cross-rank "
+      "visibility, latency and bandwidth matrices, a native-exchange smoke test. Run under "
+      "mpirun -np N (one rank per GPU); exit 0 when every check passes or warns, 1 when one fails");
+  diag->add_flag("--quick", args.quick,
+                 "A few seconds: 1,000 ping-pong rounds, 32 MiB copies, 5 exchanges (full: "
+                 "10,000 rounds, 256 MiB copies, 20 exchanges)");
+  diag->add_option("--checks", args.checks,
+                   fmt::format("Comma-separated check groups to run [default: all]; accepted: {}",
+                               diag::accepted_check_groups()));
+  diag->add_flag("--list-checks", args.list_checks, "Print the check groups and exit");
+  diag->add_option("--json", args.json_out,
+                   "Also write the report as JSON (schema dcpbench-diag, docs/diag-schema.md)");
+  diag->add_option("-T,--timeout", args.timeout,
+                   fmt::format("Seconds any wait (GPU spin, collective) may take; a dead link is "
+                               "a FAIL after this [default: {}]",
+                               kDefaultTimeoutS));
+  return diag;
+}
+
+int run_diag(const DiagArgs& args, Session& session) {
+  // Input first: bad input needs no mpirun and touches no GPU.
+  const diag::DiagPlan plan = make_plan(args);
+  if (args.list_checks) {
+    print_check_list(std::cout);
+    return static_cast<int>(ExitCode::kSuccess);
+  }
+  check_output_path(args.json_out);
+
+  session.world.emplace(session.argc, session.argv, plan.timeout_s);
+  const World& world = *session.world;
+  const int device = diag::select_diag_device(world);
+
+  diag::DiagEnvironment env;
+  env.nccl_loaded = ImplRegistry::nccl_loaded_version();
+  env.nccl_compiled = ImplRegistry::nccl_compiled_version();
+  env.nccl_warning = ImplRegistry::nccl_version_warning();
+  RankInfo mine = describe_device(device);
+  mine.rank = world.rank();
+  mine.local_rank = world.local_rank();
+  mine.host = world.host();
+  mine.nccl_version = env.nccl_loaded;
+  std::vector<std::string> notes;
+  if (world.size() == 1) {
+    notes.emplace_back(
+        "single rank: the peer checks are skipped; run under mpirun -np N (one rank per GPU) "
+        "to test the links");
+  }
+  RunContext context = collect_context(world, mine, session.args, env.nccl_compiled, notes);
+
+  DiagReport report = diag::run_checks(plan, world, device, env);
+  report.context = std::move(context);
+
+  if (world.rank() == 0) {
+    report::write_diag_table(report, std::cout);
+    std::cout.flush();
+    if (!args.json_out.empty()) {
+      write_json_file(args.json_out, report);
+      std::cerr << "dcpbench: wrote " << args.json_out << '\n';
+    }
+  }
+  world.barrier("end of diag");
+  return report.summary.exit_code;
+}
+
+}  // namespace dcp::cli
