@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/diag_command.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 
@@ -67,9 +68,8 @@ int main(int argc, char** argv) {
         app.add_subcommand("list", "Dry run: print the cases a config and flags expand to");
     dcp::cli::add_sweep_options(*list, list_args);
 
-    CLI::App* diag =
-        app.add_subcommand("diag", "Fabric bring-up diagnostics (not implemented yet)");
-    diag->allow_extras();
+    dcp::cli::DiagArgs diag_args;
+    CLI::App* diag = dcp::cli::add_diag_subcommand(app, diag_args);
 
     dcp::cli::CompareArgs compare_args;
     CLI::App* compare = dcp::cli::add_compare_subcommand(app, compare_args);
@@ -92,10 +92,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return dcp::cli::run_command(run_args, session);
     if (list->parsed()) return dcp::cli::list_command(list_args);
     if (compare->parsed()) return dcp::cli::run_compare(compare_args);
-    if (diag->parsed()) {
-      print_error("", "diag is not implemented yet");
-      return static_cast<int>(dcp::ExitCode::kRuntime);
-    }
+    if (diag->parsed()) return dcp::cli::run_diag(diag_args, session);
     return static_cast<int>(dcp::ExitCode::kUsage);
   } catch (const dcp::Error& e) {
     return dcp::exit_for_error(e, session.world ? &*session.world : nullptr,
