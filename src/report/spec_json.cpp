@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -33,10 +34,22 @@ std::vector<json> as_list(const json& v) {
 }
 
 std::int64_t to_int(const json& v, std::string_view field, std::string_view accepted) {
+  // A value outside int64 is refused before any conversion: casting such a double is undefined
+  // behaviour, and an unsigned one would wrap to a negative number.
+  constexpr double kTwo63 = 9223372036854775808.0;
+  constexpr auto kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  const auto out_of_range = [&] {
+    return ConfigError(
+        fmt::format("{}: {} is out of range; accepted: {}", field, short_dump(v), accepted));
+  };
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > kMaxInt64) throw out_of_range();
   if (v.is_number_integer()) return v.get<std::int64_t>();
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d))) return static_cast<std::int64_t>(d);
+    if (d == std::trunc(d)) {
+      if (d >= -kTwo63 && d < kTwo63) return static_cast<std::int64_t>(d);
+      throw out_of_range();
+    }
   }
   throw ConfigError(fmt::format("{}: {} ({}) is not an integer; accepted: {}", field, short_dump(v),
                                 type_name(v), accepted));

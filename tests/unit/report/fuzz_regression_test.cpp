@@ -3,7 +3,9 @@
 // minimised inputs also live in tests/fuzz/regressions/ and are replayed by the fuzz build.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "report/spec_json.hpp"
@@ -31,6 +33,25 @@ TEST(FuzzRegression, ConfigNumberOverflowIsAConfigError) {
   expect_config_error(R"({"batch": [1, -1e30016]})", "not valid JSON");
   expect_config_error(R"({"timeout_s": 1e400})", "not valid JSON");
   expect_config_error("1e999", "fuzz.json");
+}
+
+// fuzz_config_json: an integer field given as a float beyond int64 (1e300) was converted with
+// static_cast<std::int64_t>, which is undefined behaviour (UBSan float-cast-overflow; x86 gives
+// INT64_MIN, reported as "-9223372036854775808 is negative"). Values outside int64, float or
+// unsigned, are refused as out of range, naming the value given.
+TEST(FuzzRegression, ConfigIntegerOutsideInt64IsOutOfRange) {
+  expect_config_error(R"({"batch": 1e300})", "batch: 1e+300 is out of range");
+  expect_config_error(R"({"batch": [1, -1e300]})", "batch: -1e+300 is out of range");
+  expect_config_error(R"({"stress": 9.3e18})", "stress: 9.3e+18 is out of range");
+  expect_config_error(R"({"warmup": -9.3e18})", "warmup: -9.3e+18 is out of range");
+  expect_config_error(R"({"head_dim": 1e19})", "head_dim: 1e+19 is out of range");
+  expect_config_error(R"({"batch": 9223372036854775808})",
+                      "batch: 9223372036854775808 is out of range");
+  expect_config_error(R"({"batch": 1.5})", "is not an integer");
+  // Integral doubles inside int64 still convert.
+  EXPECT_EQ(parse_config(R"({"stress": 4.0e18})").measure.stress_calls, 4000000000000000000);
+  EXPECT_EQ(parse_config(R"({"batch": [-0.0, 9223372036854775807]})").axes.batch,
+            (std::vector<std::int64_t>{0, 9223372036854775807}));
 }
 
 }  // namespace
