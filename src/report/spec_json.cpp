@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/impl_names.hpp"
+#include "report/json_report.hpp"
 
 namespace dcp::report {
 
@@ -248,8 +249,19 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
 }
 
 nlohmann::json parse_json_text(std::string_view text, std::string_view origin) {
+  // Bound the nesting as the report reader does (kMaxJsonDepth): copying, printing or comparing
+  // a value recurses once per level, so deep input would overflow the stack later on.
+  const auto bound_depth = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    const bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                       event == nlohmann::json::parse_event_t::array_start;
+    if (opens && depth >= kMaxJsonDepth) {
+      throw ConfigError(fmt::format("config: {} is nested deeper than {} levels; refused", origin,
+                                    kMaxJsonDepth));
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text.begin(), text.end());
+    return nlohmann::json::parse(text.begin(), text.end(), bound_depth);
   } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
     throw ConfigError(fmt::format("config: {} is not valid JSON: {}", origin, e.what()));
   }

@@ -3,11 +3,13 @@
 // minimised inputs also live in tests/fuzz/regressions/ and are replayed by the fuzz build.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "report/json_report.hpp"
 #include "report/spec_json.hpp"
 
 namespace dcp::report {
@@ -52,6 +54,24 @@ TEST(FuzzRegression, ConfigIntegerOutsideInt64IsOutOfRange) {
   EXPECT_EQ(parse_config(R"({"stress": 4.0e18})").measure.stress_calls, 4000000000000000000);
   EXPECT_EQ(parse_config(R"({"batch": [-0.0, 9223372036854775807]})").axes.batch,
             (std::vector<std::int64_t>{0, 9223372036854775807}));
+}
+
+// fuzz_config_json: parse_json_text had no nesting bound (the report reader has kMaxJsonDepth):
+// {"name": [[[...]]]} parsed (nlohmann's parser is iterative), then the error message's dump()
+// and the list copies recursed once per level and overflowed the stack (about 10,000 levels
+// under ASan, a few 100,000 without). Deep input is now refused while parsing.
+TEST(FuzzRegression, ConfigNestedTooDeepIsAConfigError) {
+  constexpr std::size_t kLevels = 1'000'000;
+  const std::string deep = std::string(kLevels, '[') + std::string(kLevels, ']');
+  expect_config_error(R"({"name": )" + deep + "}", "nested deeper than");
+  expect_config_error(R"({"batch": [)" + deep + "]}", "nested deeper than");
+  expect_config_error(deep, "nested deeper than");
+  // Up to kMaxJsonDepth levels parse, and fail on their content only.
+  const std::string ok_depth =
+      std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']');
+  expect_config_error(R"({"name": )" + ok_depth + "}", "is not a string");
+  const std::string too_deep = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  expect_config_error(R"({"name": )" + too_deep + "}", "nested deeper than");
 }
 
 }  // namespace
