@@ -24,6 +24,9 @@ namespace {
 constexpr std::size_t kAlign = 256;
 /// Calls between synchronisations in --stress (errors surface promptly, queues stay short).
 constexpr std::int64_t kStressCallsPerSync = 64;
+/// Extra seconds past --timeout that a blocking setup/teardown step may take before the
+/// watchdog ends the job (NCCL communicator and window creation can take seconds).
+constexpr double kSetupGraceSeconds = 30.0;
 
 std::size_t align_up(std::size_t v) {
   return (v + kAlign - 1) / kAlign * kAlign;
@@ -272,11 +275,22 @@ class SweepRunner {
     setup.streams = streams;
     setup.timeout_s = m.timeout_s;
     setup.inject = m.inject;
-    impl.setup(setup);
+    {
+      // Setup may block inside NCCL or the CUDA driver (communicators, windows, cuMem maps):
+      // the watchdog ends the job if it never returns.
+      const auto guard = world_.guard(fmt::format("setup of {} for {}", run.impl, c.key()),
+                                      m.timeout_s + kSetupGraceSeconds);
+      impl.setup(setup);
+    }
     struct Teardown {
       AllToAllImpl& impl;
-      ~Teardown() { impl.teardown(); }
-    } teardown{impl};
+      const World& world;
+      double seconds;
+      ~Teardown() {
+        const auto guard = world.guard("teardown of " + impl.name(), seconds);
+        impl.teardown();
+      }
+    } teardown{impl, world_, m.timeout_s + kSetupGraceSeconds};
     result.workspace_bytes = impl.workspace_bytes();
     result.detail = impl.detail();
 

@@ -54,6 +54,13 @@ int launcher_local_rank() {
 World::World(int* argc, char*** argv, double timeout_s) : timeout_s_(timeout_s) {
   int provided = 0;
   mpi_check(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
+  watchdog_ = std::make_unique<Watchdog>([this](const std::string& what, double seconds) {
+    std::fprintf(stderr,
+                 "dcpbench: %s error: watchdog: %s did not finish within %.1f s; ending the job\n",
+                 tag().c_str(), what.c_str(), seconds);
+    std::fflush(stderr);
+    abort(static_cast<int>(ExitCode::kRuntime));
+  });
   // Errors come back as codes (turned into MpiError), not as MPI's default abort.
   mpi_check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   mpi_check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
@@ -84,6 +91,7 @@ World::World(int* argc, char*** argv, double timeout_s) : timeout_s_(timeout_s) 
 }
 
 World::~World() {
+  watchdog_.reset();
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
@@ -97,8 +105,14 @@ std::string World::tag() const {
   return fmt::format("[rank {}/{}]", rank_, host());
 }
 
+Watchdog::Token World::guard(std::string what, double seconds) const {
+  return watchdog_->arm(std::move(what), seconds);
+}
+
 void World::wait_request(void* request, std::string_view op, std::string_view what) const {
   auto* req = static_cast<MPI_Request*>(request);
+  // Backstop behind the polling deadline below, should MPI_Test itself block.
+  const auto guard_token = guard(fmt::format("{} '{}'", op, what), timeout_s_ + 2.0);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(timeout_s_));

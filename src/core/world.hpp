@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/watchdog.hpp"
 
 namespace dcp {
 
@@ -72,6 +74,13 @@ class World {
   /// Ends every rank of the job now with `code` (MPI_Abort). Safe from any thread.
   [[noreturn]] void abort(int code) const noexcept;
 
+  /// Arms the watchdog for a blocking step that has no bounded wait of its own (an NCCL or
+  /// cuMem setup call, a blocking copy): if the step outlives `seconds`, this rank prints
+  /// "[rank r/host] error: watchdog: <what> did not finish within <s> s" and ends the job
+  /// (exit 3). Every collective of this class arms it too, at timeout_s() + 2 s, behind its
+  /// own polling deadline.
+  [[nodiscard]] Watchdog::Token guard(std::string what, double seconds) const;
+
  private:
   void wait_request(void* request, std::string_view op, std::string_view what) const;
 
@@ -81,6 +90,7 @@ class World {
   int local_size_ = 1;
   double timeout_s_ = 10.0;
   std::vector<std::string> hosts_;
+  std::unique_ptr<Watchdog> watchdog_;
 };
 
 /// The one place a dcp::Error becomes an exit: prints "dcpbench: [rank r/host] error: ..." to
