@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 #include <memory>
 #include <optional>
 
 #include "bench/device_data.hpp"
+#include "bench/plan_agreement.hpp"
 #include "bench/sync.hpp"
 #include "bench/timing.hpp"
 #include "core/bandwidth.hpp"
@@ -149,8 +151,14 @@ class SweepRunner {
 
   SweepOutcome run(const std::vector<PlannedRun>& plan, const ProgressFn& progress) {
     SweepOutcome out;
+    const auto& inject = spec_.measure.inject;
     for (std::size_t i = 0; i < plan.size(); ++i) {
       if (progress) progress(i, plan.size(), plan[i]);
+      if (i == 1 && inject && inject->kind == FaultKind::kKill &&
+          inject->applies_to(world_.rank())) {
+        // Testing aid: this rank dies without a word, as a crashed or OOM-killed process would.
+        std::raise(SIGKILL);
+      }
       CaseResult r = run_one(plan[i]);
       if (r.status != CaseStatus::kSkipped && spec_.measure.stress_calls == 0) {
         add_launch_floor(plan[i].c, out);
@@ -384,6 +392,7 @@ class SweepRunner {
 
 SweepOutcome run_sweep(const SweepSpec& spec, const std::vector<PlannedRun>& plan,
                        ImplProvider& impls, const World& world, const ProgressFn& progress) {
+  require_same_plan(plan, world);
   SweepRunner runner(spec, impls, world);
   return runner.run(plan, progress);
 }

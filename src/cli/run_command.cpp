@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "bench/plan_agreement.hpp"
 #include "bench/runner.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
@@ -58,6 +59,15 @@ int run_command(const RunArgs& args, Session& session) {
   session.world.emplace(session.argc, session.argv, spec.measure.timeout_s);
   const World& world = *session.world;
   std::vector<std::string> notes = resolve_for_world(spec, world.size());
+  if (spec.measure.inject && spec.measure.inject->kind == FaultKind::kShapeMismatch &&
+      spec.measure.inject->applies_to(world.rank())) {
+    // Testing aid: this rank's sweep differs from its peers'.
+    for (auto& b : spec.axes.batch)
+      ++b;
+  }
+  // Ranks launched with different flags are caught before any GPU work (again in run_sweep,
+  // after `auto` workspaces are resolved).
+  bench::require_same_plan(expand(spec, world.size()), world);
 
   const int device = select_device_for_local_rank(world.local_rank(), world.local_size());
   resolve_auto_workspace(spec, world, notes);

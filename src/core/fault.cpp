@@ -10,7 +10,8 @@
 namespace dcp {
 
 namespace {
-constexpr std::array kAllFaults{FaultKind::kSkipLaunch, FaultKind::kCorruptLine};
+constexpr std::array kAllFaults{FaultKind::kSkipLaunch, FaultKind::kCorruptLine,
+                                FaultKind::kShapeMismatch, FaultKind::kKill};
 }
 
 std::string_view to_string(FaultKind k) {
@@ -19,6 +20,10 @@ std::string_view to_string(FaultKind k) {
       return "skip-launch";
     case FaultKind::kCorruptLine:
       return "corrupt-line";
+    case FaultKind::kShapeMismatch:
+      return "shape-mismatch";
+    case FaultKind::kKill:
+      return "kill";
   }
   return "?";
 }

@@ -10,9 +10,13 @@
 namespace dcp {
 
 enum class FaultKind {
-  kSkipLaunch,   ///< the rank never launches the exchange; its peers must time out
-  kCorruptLine,  ///< the rank flips one payload byte of one line after setting its flag;
-                 ///< verification on the receiving peer must report it
+  kSkipLaunch,     ///< the rank never launches the exchange; its peers must time out
+  kCorruptLine,    ///< the rank flips one payload byte of one line after setting its flag;
+                   ///< verification on the receiving peer must report it
+  kShapeMismatch,  ///< the rank sweeps batch + 1 everywhere, so its cases differ from its
+                   ///< peers'; the plan agreement check must name it before any exchange
+  kKill,           ///< the rank kills itself (SIGKILL) when its second planned run starts: the
+                   ///< launcher must end the job, nobody may hang
 };
 
 struct FaultInjection {

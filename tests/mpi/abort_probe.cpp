@@ -3,8 +3,10 @@
 // barrier's timeout. Modes: "fail" (as above), "ok" (both ranks pass a barrier, exit 0),
 // "timeout" (rank 1 never joins; rank 0's barrier times out after 2 s -> exit 3),
 // "watchdog" (rank 0 blocks for 30 s in a step armed for 1 s: the watchdog thread must end the
-// whole job with exit 3 after about 1 s, naming the step).
+// whole job with exit 3 after about 1 s, naming the step), "killed" (rank 1 is SIGKILLed while
+// rank 0 waits in a barrier with a 60 s timeout: the launcher must end the job at once).
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -24,6 +26,11 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::seconds(30));  // a call that never returns
       }
       world->barrier("after the blocking step");
+      return 0;
+    }
+    if (mode == "killed") {
+      if (world->rank() == 1) std::raise(SIGKILL);  // dies without a word
+      world->barrier("waiting for a rank that was killed");
       return 0;
     }
     if (mode == "ok") {
