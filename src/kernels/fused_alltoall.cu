@@ -2,6 +2,7 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdint>
@@ -16,12 +17,13 @@ namespace dcp::kernels {
 namespace {
 
 /// Instantiations: warps with few lines per call keep fewer rounds in flight (less predication
-/// and fewer registers), warps with many lines keep 4 rounds = 16 lines in flight.
+/// and fewer registers), warps with many lines keep up to 8 rounds = 32 lines in flight, so that
+/// a warp's whole share of a call is one batch (one round trip) up to 32 lines.
 struct Variant {
   std::uint32_t max_lines_per_warp;
   int rounds;
 };
-constexpr std::array<Variant, 3> kVariants{{{4, 1}, {8, 2}, {UINT32_MAX, 4}}};
+constexpr std::array<Variant, 5> kVariants{{{4, 1}, {8, 2}, {12, 3}, {20, 5}, {UINT32_MAX, 8}}};
 
 using KernelFn = void (*)(FusedAllToAllParams);
 
@@ -31,8 +33,12 @@ KernelFn kernel_for(int rounds) {
       return detail::fused_alltoall_kernel<1>;
     case 2:
       return detail::fused_alltoall_kernel<2>;
+    case 3:
+      return detail::fused_alltoall_kernel<3>;
+    case 5:
+      return detail::fused_alltoall_kernel<5>;
     default:
-      return detail::fused_alltoall_kernel<4>;
+      return detail::fused_alltoall_kernel<8>;
   }
 }
 
@@ -49,23 +55,39 @@ int fused_alltoall_rounds(std::uint32_t lines_per_warp) {
   return kVariants.back().rounds;
 }
 
-int fused_alltoall_resident_ctas() {
+int fused_alltoall_resident_ctas(int rounds) {
   int device = 0;
   DCP_CUDA_CHECK(cudaGetDevice(&device));
   int sms = 0;
   DCP_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  int per_sm = INT_MAX;
-  for (const Variant& v : kVariants) {
-    int blocks = 0;
-    DCP_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel_for(v.rounds),
-                                                                 kThreadsPerCta, 0));
-    if (blocks < per_sm) per_sm = blocks;
-  }
+  int per_sm = 0;
+  DCP_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel_for(rounds),
+                                                               kThreadsPerCta, 0));
   // One CTA slot per SM stays free for the other kernels of the streams (input fills,
   // verification, the neighbours' work): spinning exchange CTAs must not starve a kernel that a
   // peer's exchange waits behind.
   return (per_sm > 1 ? per_sm - 1 : per_sm) * sms;
 }
+
+int fused_alltoall_resident_ctas() {
+  int least = INT_MAX;
+  for (const Variant& v : kVariants)
+    least = std::min(least, fused_alltoall_resident_ctas(v.rounds));
+  return least;
+}
+
+#if DCP_NATIVE_TRACE
+void fused_alltoall_trace_copy(std::vector<std::uint64_t>& out) {
+  constexpr std::size_t kWords = std::size_t{kTraceCalls} * kTraceRanks * kTraceWarps * kTraceWords;
+  out.resize(kWords);
+  DCP_CUDA_CHECK(cudaDeviceSynchronize());
+  DCP_CUDA_CHECK(
+      cudaMemcpyFromSymbol(out.data(), detail::g_native_trace, kWords * sizeof(std::uint64_t)));
+  std::vector<std::uint64_t> zero(kWords, 0);
+  DCP_CUDA_CHECK(
+      cudaMemcpyToSymbol(detail::g_native_trace, zero.data(), kWords * sizeof(std::uint64_t)));
+}
+#endif
 
 std::string fused_alltoall_problem(const FusedAllToAllParams& p) {
   if (const char* s = ll128::shape_problem(p.shape)) return s;
@@ -74,11 +96,17 @@ std::string fused_alltoall_problem(const FusedAllToAllParams& p) {
   if (p.geometry.cp_size != cp) return "workspace geometry is for another cp_size";
   if (p.shape.entries <= 0) return "entries must be > 0 (E = 0 launches nothing)";
   if (p.rank < 0 || p.rank >= cp) return "rank out of range";
-  if (p.channels < 1 || p.channels > p.geometry.max_channels || p.channels > p.shape.entries) {
-    return "channels must be in [1, min(C_max, E)]";
+  if (ll128::pair_stream_words(p.shape) > ll128::kMaxStreamWords) {
+    return "one pair's stream exceeds 2^31 words of 8 bytes; use a smaller batch";
   }
-  if (ll128::max_stream_words(p.shape, p.channels) > ll128::kMaxStreamWords) {
-    return "one channel's stream exceeds 2^31 words; use more channels or a smaller batch";
+  if (p.channels < 1 || p.channels > p.geometry.max_channels ||
+      p.channels > ll128::pair_stream_lines(p.shape)) {
+    return "channels must be in [1, min(C_max, lines of a pair's stream)]";
+  }
+  const std::int64_t row_words =
+      std::max<std::int64_t>(ll128::o_row_words(p.shape), ll128::stats_row_words(p.shape));
+  if (p.shape.rows() * row_words >= ll128::kMaxTensorWords) {
+    return "a tensor exceeds 2^32 words of 8 bytes (32 GiB)";
   }
   if (!p.in_o || !p.in_stats || !p.out_o || !p.out_stats) return "a tensor pointer is null";
   if (!aligned(p.in_o, 16) || !aligned(p.in_stats, 16) || !aligned(p.out_o, 16) ||
@@ -92,9 +120,15 @@ std::string fused_alltoall_problem(const FusedAllToAllParams& p) {
   }
   if (p.timeout_ns == 0) return "timeout must be > 0";
   if (p.corrupt_peer < -1 || p.corrupt_peer >= cp) return "corrupt_peer out of range";
-  const ll128::RowDivisors d = ll128::RowDivisors::make(p.shape);
-  if (p.divisors.o.divisor != d.o.divisor || p.divisors.stats.divisor != d.stats.divisor) {
-    return "row divisors do not match the shape";
+  if (!ll128::same_plan(p.plan, ll128::make_kernel_plan(p.shape, p.channels))) {
+    return "kernel plan does not match the shape and channel count";
+  }
+  if (p.single_warp != 0) {
+    const ll128::StreamGeometry first =
+        ll128::stream_geometry(p.shape, p.channels, 0, p.geometry.slot_lines);
+    if (!ll128::single_warp_allowed(first.slots, p.geometry.depth)) {
+      return "single_warp needs at most depth slots per (pair, channel) and call (deadlock)";
+    }
   }
   return {};
 }
@@ -103,15 +137,15 @@ void launch_fused_alltoall(const FusedAllToAllParams& p, cudaStream_t stream, bo
   if (const std::string problem = fused_alltoall_problem(p); !problem.empty()) {
     throw ConfigError("native exchange: " + problem);
   }
-  // The largest channel decides the variant (a batch never spans two slots).
-  const int last = p.channels - 1;
+  // The largest channel (channel 0) decides the variant (a batch never spans two slots).
   const ll128::StreamGeometry sg =
-      ll128::stream_geometry(p.shape, p.channels, last, p.geometry.slot_lines);
+      ll128::stream_geometry(p.shape, p.channels, 0, p.geometry.slot_lines);
   const std::uint32_t slot_lines = static_cast<std::uint32_t>(p.geometry.slot_lines);
   const int rounds = fused_alltoall_rounds(sg.lines < slot_lines ? sg.lines : slot_lines);
 
   cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(static_cast<unsigned>(fused_alltoall_ctas(p.shape.cp_size, p.channels)));
+  cfg.gridDim = dim3(
+      static_cast<unsigned>(fused_alltoall_ctas(p.shape.cp_size, p.channels, p.single_warp != 0)));
   cfg.blockDim = dim3(kThreadsPerCta);
   cfg.dynamicSmemBytes = 0;
   cfg.stream = stream;

@@ -3,38 +3,76 @@
 /// Launcher of the native fused LL128 exchange kernel (one launch = one rank's exchange of both
 /// tensors with every peer). Host-compilable; the kernel itself is in fused_alltoall.cuh.
 ///
-/// Grid: one warp per (peer, channel) per role. Sender warps fill CTAs [0, n), receiver warps
-/// CTAs [n, 2n) with n = ceil(cp * C / kWarpsPerCta), so that every CTA has one role (the PDL
-/// trigger acts per CTA). No CTA-wide barrier is used; surplus warps return at once.
+/// Grid: one warp per (peer, channel) that sends and then receives (single_warp), or one warp per
+/// (peer, channel) per role: sender warps fill CTAs [0, n), receiver warps CTAs [n, 2n) with
+/// n = ceil(cp * C / kWarpsPerCta), so that every CTA has one role (the PDL trigger acts per CTA).
+/// No CTA-wide barrier is used; surplus warps return at once.
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/fused_alltoall_params.hpp"
 
 namespace dcp::kernels {
 
-inline constexpr int kWarpsPerCta = 4;
-inline constexpr int kThreadsPerCta = kWarpsPerCta * ll128::kWarpLanes;
-/// __launch_bounds__ minimum CTAs per SM: caps registers at 64 per thread, so that 8 CTAs (32
-/// warps) stay resident per SM and sim mode can co-schedule many ranks' grids.
-inline constexpr int kMinCtasPerSm = 8;
+#ifndef DCP_NATIVE_TRACE
+#define DCP_NATIVE_TRACE 0
+#endif
 
-/// CTAs of one rank's grid for `cp` ranks and `channels` channels.
-constexpr int fused_alltoall_ctas(int cp, int channels) {
-  return 2 * ((cp * channels + kWarpsPerCta - 1) / kWarpsPerCta);
+/// Build option (experiments): warps per CTA.
+#ifndef DCP_NATIVE_WARPS_PER_CTA
+#define DCP_NATIVE_WARPS_PER_CTA 4
+#endif
+
+inline constexpr int kWarpsPerCta = DCP_NATIVE_WARPS_PER_CTA;
+inline constexpr int kThreadsPerCta = kWarpsPerCta * ll128::kWarpLanes;
+
+/// __launch_bounds__ minimum CTAs per SM of the instantiation keeping `rounds` x 4 lines per warp
+/// in flight. It caps the registers (64 per thread for <= 3 rounds: 32 warps per SM; 80 for 5:
+/// 24 warps; 96 for 8: 20 warps), chosen as the fewest registers that hold every round's 16 bytes
+/// without spilling, so that sim mode can co-schedule many ranks' grids.
+constexpr int fused_alltoall_min_ctas_per_sm(int rounds) {
+  const int warps_per_sm = rounds <= 3 ? 32 : (rounds <= 5 ? 24 : 20);
+  const int ctas = warps_per_sm / kWarpsPerCta;
+  return ctas < 1 ? 1 : ctas;
+}
+
+/// CTAs of one rank's grid for `cp` ranks and `channels` channels; `single_warp`: one warp per
+/// (peer, channel) instead of one per role.
+constexpr int fused_alltoall_ctas(int cp, int channels, bool single_warp) {
+  const int pairs = cp * channels;
+  if (single_warp) return (pairs + kWarpsPerCta - 1) / kWarpsPerCta;
+  return 2 * ((pairs + kWarpsPerCta - 1) / kWarpsPerCta);
 }
 
 /// Rounds of 4 lines each that a warp keeps in flight per batch, chosen from the lines of the
-/// largest channel's stream (capped at a slot): 1 for <= 4 lines, 2 for <= 8, else 4.
+/// largest channel's stream (capped at a slot): 1, 2 or 3 for <= 4, 8, 12 lines, 5 for <= 20,
+/// else 8 (32 lines per batch).
 int fused_alltoall_rounds(std::uint32_t lines_per_warp);
 
-/// How many CTAs of the exchange kernel may be resident at once on the current device: (occupancy
-/// of the heaviest instantiation - 1) x SM count, leaving one CTA slot per SM for other kernels.
+/// How many CTAs of the instantiation with `rounds` rounds may be resident at once on the current
+/// device: (its occupancy - 1) x SM count, leaving one CTA slot per SM for other kernels.
 /// Spinning CTAs of all grids that wait on each other must fit in it at the same time.
+int fused_alltoall_resident_ctas(int rounds);
+
+/// The same for the heaviest instantiation (the smallest capacity of all).
 int fused_alltoall_resident_ctas();
+
+#if DCP_NATIVE_TRACE
+/// Trace builds only (DCP_NATIVE_TRACE=1): the kernel records kTraceWords words per warp and
+/// call in a device buffer of [kTraceCalls][kTraceRanks][kTraceWarps][kTraceWords] u64: marks 0-6
+/// (%globaltimer ns), word 7 = polls | peer << 16 | channel << 32 | send << 48 | recv << 49,
+/// words 8-9 = clock64() at marks 1 and 6 (see Trace in the .cuh).
+inline constexpr int kTraceCalls = 64;
+inline constexpr int kTraceRanks = 4;
+inline constexpr int kTraceWarps = 512;
+inline constexpr int kTraceWords = 10;
+/// Copies the trace buffer to `out` (resized) and zeroes it.
+void fused_alltoall_trace_copy(std::vector<std::uint64_t>& out);
+#endif
 
 /// Why `p` cannot be launched; empty when it can.
 std::string fused_alltoall_problem(const FusedAllToAllParams& p);

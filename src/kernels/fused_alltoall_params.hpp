@@ -24,9 +24,11 @@ struct FusedAllToAllParams {
   void* segments[ll128::kMaxCp] = {};
   ExchangeShape shape;           ///< identical on every rank
   ll128::Geometry geometry;      ///< workspace layout, identical on every rank
-  ll128::RowDivisors divisors;   ///< ll128::RowDivisors::make(shape)
+  ll128::KernelPlan plan;        ///< ll128::make_kernel_plan(shape, channels)
   int rank = 0;                  ///< this rank, in [0, cp)
   int channels = 1;              ///< C for this call, in [1, geometry.max_channels]
+  int single_warp = 1;           ///< 1: one warp per (peer, channel) sends, then receives (only
+                                 ///< when ll128::single_warp_allowed); 0: separate roles
   std::uint64_t timeout_ns = 0;  ///< every device-side wait gives up after this (ns, > 0)
   int corrupt_peer = -1;         ///< fault injection: flip a byte in line 0 of channel 0 to
                                  ///< this peer on every call; -1 = off

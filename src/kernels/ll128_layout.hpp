@@ -3,18 +3,23 @@
 /// LL128 geometry of the native exchange and the index math that the GPU kernel, the host
 /// reference packer and the CPU emulation of the FIFO protocol all share.
 ///
-/// Wire format. A line is 128 bytes = 16 little-endian u64 words. Words 0..14 carry payload, word
-/// 15 (kFlagWord, a FIXED position) carries the line's flag. On the GPU a line is written by one
-/// warp store instruction, 8 lanes x 16 bytes: lane j of an 8-lane group holds words 2j and 2j+1,
-/// so lane 7 holds payload word 14 and the flag. One warp instruction covers 4 lines.
+/// Wire format. A line is 128 bytes = 16 little-endian u64 words: 15 payload words and one flag
+/// word. The flag sits at word 15 of EVEN stream lines and at word 0 of ODD stream lines
+/// (flag_word()); the payload fills the other 15 words in order. On the GPU a line is written by
+/// one warp store instruction, 8 lanes x 16 bytes: lane j of an 8-lane group holds line words 2j
+/// and 2j+1, so the flag is in the upper half of lane 7 (even lines) or the lower half of lane 0
+/// (odd lines). Why it alternates: stream line L starts at payload word 15L, which is odd for odd
+/// L; shifting the payload of odd lines by one word makes every lane's pair of stream words start
+/// at an even word (lane_first_word()), so that a lane moves 16 aligned bytes of a partial_o row
+/// with ONE 16-byte load or store instead of two 8-byte ones.
 ///
-/// Stream. For one (sender s -> receiver r, channel c) the payload of one call is a stream of
-/// 8-byte words: first the partial_o rows (e, r) of s's input for the channel's entries e (in
-/// entry order, D*2/8 words each), then their stats rows (S*4/8 words each). Line L of the stream
-/// carries payload words [15L, 15L+15); words past the end of the stream are zero. No row needs to
-/// fit in one line or one slot, so there is no per-token size limit.
+/// Stream. For one (sender s -> receiver r) the payload of one call is a stream of 8-byte words:
+/// first the partial_o rows (e, r) of s's input for e = 0..E-1 (D*2/8 words each), then the stats
+/// rows (e, r) (S*4/8 words each). Line L of the stream carries payload words [15L, 15L+15);
+/// words past the end of the stream are zero. Channel c carries a contiguous range of the
+/// stream's lines (channel_first_line), so no row needs to fit in one line, slot or channel.
 ///
-/// FIFO. The stream is cut into slots of `slot_lines` lines. Per (pair, channel) a FIFO of
+/// FIFO. A channel's lines are cut into slots of `slot_lines` lines. Per (pair, channel) a FIFO of
 /// `depth` slots lives in the RECEIVER's segment. Stream slot k of the pair's lifetime (a 64-bit
 /// sequence number) lands in physical slot k mod depth, and every line of it carries flag k + 1.
 /// Workspace memory starts zeroed, so flag 0 never matches; a stale line of an earlier use of the
@@ -44,31 +49,50 @@ inline constexpr int kLineBytes = 128;           ///< bytes per LL128 line
 inline constexpr int kWordBytes = 8;             ///< bytes per word (payload and flag)
 inline constexpr int kWordsPerLine = 16;         ///< words per line
 inline constexpr int kPayloadWordsPerLine = 15;  ///< payload words per line
-inline constexpr int kFlagWord = 15;             ///< fixed index of the flag word
 inline constexpr int kLanesPerLine = 8;          ///< lanes writing/reading one line
 inline constexpr int kWarpLanes = 32;            ///< lanes per warp
 inline constexpr int kWordsPerLane = kWordsPerLine / kLanesPerLine;     ///< 2 (16 bytes)
 inline constexpr int kLinesPerWarpAccess = kWarpLanes / kLanesPerLine;  ///< 4
-inline constexpr int kFlagLane = kFlagWord / kWordsPerLane;  ///< 7: lane holding the flag
 
 static_assert(kWordsPerLine * kWordBytes == kLineBytes);
 static_assert(kPayloadWordsPerLine == kWordsPerLine - 1);
-static_assert(kFlagWord == kWordsPerLine - 1, "the flag is the last word of a line");
 static_assert(kLanesPerLine * kWordsPerLane * kWordBytes == kLineBytes);
-static_assert(kFlagWord % kWordsPerLane == 1, "the flag is the upper half of lane 7's 16 bytes");
+
+/// Word of stream line `line` that holds its flag: 15 for even lines, 0 for odd lines.
+DCP_HOST_DEVICE constexpr int flag_word(std::uint32_t line) {
+  return (line & 1u) != 0 ? 0 : kWordsPerLine - 1;
+}
+/// Line word of payload word i (0..14) of stream line `line`.
+DCP_HOST_DEVICE constexpr int payload_slot(std::uint32_t line, int i) {
+  return i + static_cast<int>(line & 1u);
+}
+/// The lane (0..7 of a line's 8 lanes) whose 16 bytes hold the flag: 7 (even) or 0 (odd lines).
+DCP_HOST_DEVICE constexpr int flag_lane(std::uint32_t line) {
+  return flag_word(line) / kWordsPerLane;
+}
+/// Stream word held in the lower half of lane `part` of stream line `line` (the upper half holds
+/// the next stream word); for the flag lane one of the two halves is the flag instead. Always
+/// even, so a lane's pair of words is 16-byte aligned within an even-length partial_o row.
+DCP_HOST_DEVICE constexpr std::uint32_t lane_first_word(std::uint32_t line, int part) {
+  return line * kPayloadWordsPerLine + static_cast<std::uint32_t>(part * kWordsPerLane) -
+         (line & 1u);
+}
+
+static_assert(flag_word(0) == 15 && flag_word(1) == 0 && flag_lane(0) == 7 && flag_lane(1) == 0);
+static_assert(lane_first_word(1, 0) == 14 && lane_first_word(1, 1) == 16);
+static_assert(lane_first_word(2, 7) == 44 && lane_first_word(3, 0) % 2 == 0);
 
 // ---- workspace geometry -------------------------------------------------------------------------
 
 inline constexpr int kMaxCp = 64;             ///< largest cp the kernel parameters can address
-inline constexpr int kMaxChannels = 64;       ///< largest C_max a geometry may have
-inline constexpr int kChannelBudget = 256;    ///< C_max(cp) = clamp(kChannelBudget / cp, 1, cap)
-inline constexpr int kChannelCap = 64;        ///< the cap of the default C_max(cp)
+inline constexpr int kMaxChannels = 128;      ///< largest C_max a geometry may have
+inline constexpr int kChannelBudget = 512;    ///< C_max(cp) = clamp(kChannelBudget / cp, 1, cap)
+inline constexpr int kChannelCap = 128;       ///< the cap of the default C_max(cp)
 inline constexpr int kDefaultDepth = 4;       ///< slots per FIFO
-inline constexpr int kDefaultSlotLines = 64;  ///< lines per slot (8 KiB)
+inline constexpr int kDefaultSlotLines = 32;  ///< lines per slot (4 KiB)
 /// The channel split aims at this many lines per warp and call (one warp store instruction):
-/// latency falls with the number of warps moving a stream in parallel. Measured on an H100 (sim,
-/// graph, cp=2, B=128, D=128): 3.6 us per exchange at 4 lines/warp, 4.4 us at 8, 5.7 us at 16;
-/// cp=4, B=16, D=128: 3.6 / 4.4 / 5.0 us.
+/// latency falls with the number of warps moving a stream in parallel, because a warp's lines
+/// cost instruction time and arrive at different times (docs/perf/native-speed.md).
 inline constexpr int kTargetLinesPerWarp = 4;
 inline constexpr std::int64_t kHeaderBytes = 256;
 inline constexpr std::int64_t kCounterRecordBytes = 128;
@@ -132,11 +156,15 @@ struct Geometry {
   DCP_HOST_DEVICE constexpr std::int64_t fifo_offset(int sender, int channel) const {
     return fifos_offset() + (std::int64_t{sender} * max_channels + channel) * fifo_bytes();
   }
+  /// Physical slot of sequence number `seq`: seq mod depth (depth is a power of two).
+  DCP_HOST_DEVICE constexpr std::uint32_t physical_slot(std::uint64_t seq) const {
+    return static_cast<std::uint32_t>(seq) & static_cast<std::uint32_t>(depth - 1);
+  }
   /// Offset of line `line` of the physical slot that sequence number `seq` uses.
   DCP_HOST_DEVICE constexpr std::int64_t line_offset(int sender, int channel, std::uint64_t seq,
                                                      int line) const {
-    const auto slot = static_cast<std::int64_t>(seq % static_cast<std::uint64_t>(depth));
-    return fifo_offset(sender, channel) + slot * slot_bytes() + std::int64_t{line} * kLineBytes;
+    return fifo_offset(sender, channel) + std::int64_t{physical_slot(seq)} * slot_bytes() +
+           std::int64_t{line} * kLineBytes;
   }
   /// Bytes of one segment (a multiple of kFifoAlignBytes).
   DCP_HOST_DEVICE constexpr std::int64_t segment_bytes() const {
@@ -144,19 +172,19 @@ struct Geometry {
   }
 };
 
-/// The geometry the native exchange uses for `cp` ranks: C_max(cp) channels, depth 4, 64-line
-/// (8 KiB) slots. The workspace size depends only on cp.
+/// The geometry the native exchange uses for `cp` ranks: C_max(cp) = clamp(512 / cp, 1, 128)
+/// channels, depth 4, 32-line (4 KiB) slots. The workspace size depends only on cp.
 ///
 /// Why many small FIFOs rather than few big ones: at decode batch sizes the exchange is latency
-/// bound, and latency falls with the number of warps moving a stream in parallel; measured on an
-/// H100 (sim, graph) C_max 64 with 64-line slots beat C_max 32 with 128-line slots at the same
-/// 8 MiB (cp=2, B=128, D=128: 4.4 vs 7.2 us; cp=4, B=4096, D=512: 145 vs 187 us).
+/// bound, and latency falls with the number of warps moving a stream in parallel (measured on an
+/// H200, sim, graph: cp=2, B=128, D=512 at 9 lines per warp on 128 channels 2.96 us against 3.31
+/// us at 18 lines on 64 channels of 64-line slots, the same 4 MiB; docs/perf/native-speed.md).
 DCP_HOST_DEVICE constexpr Geometry default_geometry(int cp) {
   return Geometry{cp, max_channels_for(cp), kDefaultDepth, kDefaultSlotLines};
 }
 
 /// Bytes per rank of the native exchange's workspace for `cp` ranks (default geometry):
-/// 4,214,784 B at cp=2 and 8,425,472 B at cp=4, 8 and 16 (C_max = 64, 64, 32, 16).
+/// 4,231,168 B at cp=2 and 8,458,240 B at cp=4, 8 and 16 (C_max = 128, 128, 64, 32).
 DCP_HOST_DEVICE constexpr std::int64_t workspace_bytes(int cp) {
   return default_geometry(cp).segment_bytes();
 }
@@ -164,14 +192,18 @@ DCP_HOST_DEVICE constexpr std::int64_t workspace_bytes(int cp) {
 /// Why `g` cannot be used (nullptr when it can).
 constexpr const char* geometry_problem(const Geometry& g) {
   if (g.cp_size < 1 || g.cp_size > kMaxCp) return "cp_size must be in [1, 64]";
-  if (g.max_channels < 1 || g.max_channels > kMaxChannels) return "max_channels must be in [1, 64]";
-  if (g.depth < 1 || g.depth > 1024) return "depth must be in [1, 1024]";
+  if (g.max_channels < 1 || g.max_channels > kMaxChannels) {
+    return "max_channels must be in [1, 128]";
+  }
+  if (g.depth < 1 || g.depth > 1024 || (g.depth & (g.depth - 1)) != 0) {
+    return "depth must be a power of two in [1, 1024]";
+  }
   if (g.slot_lines < 1 || g.slot_lines > (1 << 20)) return "slot_lines must be in [1, 2^20]";
   return nullptr;
 }
 
-static_assert(workspace_bytes(2) == 20480 + 2 * 64 * 4 * 64 * 128);  // 4.02 MiB
-static_assert(workspace_bytes(8) == 36864 + 8 * 32 * 4 * 64 * 128);  // 8.04 MiB
+static_assert(workspace_bytes(2) == 36864 + 2 * 128 * 4 * 32 * 128);  // 4.04 MiB
+static_assert(workspace_bytes(8) == 69632 + 8 * 64 * 4 * 32 * 128);   // 8.07 MiB
 static_assert(workspace_bytes(8) <= 16 * 1024 * 1024, "target: <= 16 MiB per rank at cp=8");
 static_assert(workspace_bytes(16) <= 16 * 1024 * 1024);
 static_assert(default_geometry(4).fifos_offset() % kFifoAlignBytes == 0);
@@ -251,14 +283,8 @@ static_assert(FastDivU32::make(33).div(1000) == 30);
 
 // ---- stream geometry ----------------------------------------------------------------------------
 
-/// Largest payload stream (words per pair, channel and call) the 32-bit index math accepts.
+/// Largest payload stream (words per pair and call) the 32-bit index math accepts.
 inline constexpr std::int64_t kMaxStreamWords = (std::int64_t{1} << 31) - 1;
-
-/// First entry of `channel` when E entries are split into `channels` contiguous blocks.
-DCP_HOST_DEVICE constexpr std::int64_t channel_first_entry(std::int64_t entries, int channels,
-                                                           int channel) {
-  return entries * channel / channels;
-}
 
 /// Payload words of one partial_o row (D*2/8) and of one stats row (S*4/8).
 DCP_HOST_DEVICE constexpr std::uint32_t o_row_words(const ExchangeShape& s) {
@@ -268,47 +294,168 @@ DCP_HOST_DEVICE constexpr std::uint32_t stats_row_words(const ExchangeShape& s) 
   return static_cast<std::uint32_t>(s.stats_dim * 4 / kWordBytes);
 }
 
-/// What one (pair, channel) moves in one call. Identical for every pair of the exchange.
+/// Payload words of one pair's stream per call: E partial_o rows, then E stats rows (64-bit).
+DCP_HOST_DEVICE constexpr std::int64_t pair_stream_words(const ExchangeShape& s) {
+  return s.entries * (std::int64_t{o_row_words(s)} + stats_row_words(s));
+}
+/// Lines of one pair's stream per call: ceil(words / 15).
+DCP_HOST_DEVICE constexpr std::int64_t pair_stream_lines(const ExchangeShape& s) {
+  return (pair_stream_words(s) + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
+}
+
+/// First stream line of `channel` when the pair's L lines are split into `channels` contiguous
+/// ranges: with q = L / C and r = L % C, channels [0, r) carry q + 1 lines and the others q, so
+/// channel 0 is always a largest one. (The kernel evaluates this from q and r.)
+DCP_HOST_DEVICE constexpr std::int64_t channel_first_line(std::int64_t lines, int channels,
+                                                          int channel) {
+  const std::int64_t q = lines / channels;
+  const std::int64_t r = lines % channels;
+  return q * channel + (channel < r ? channel : r);
+}
+
+/// What one (pair, channel) moves in one call: a contiguous range of the pair's stream lines.
+/// Identical for every pair of the exchange.
+///
+/// The pair stream (sender s -> receiver r) is the words of rows (e, r) of s's partial_o for
+/// e = 0..E-1, then of rows (e, r) of its softmax_stats; stream line L carries words
+/// [15L, 15L + 15) (zeros past the end). Channels split the stream by LINES, not by entries, so
+/// that a call can use up to L warps per pair and every warp gets the same number of lines.
 struct StreamGeometry {
-  std::int64_t first_entry = 0;       ///< the channel's entries are [first_entry, +entries)
-  std::uint32_t entries = 0;          ///< entries of the channel
+  std::uint32_t first_line = 0;       ///< the channel's stream lines are [first_line, +lines)
+  std::uint32_t lines = 0;            ///< lines of the channel
   std::uint32_t o_row_words = 0;      ///< words per partial_o row
   std::uint32_t stats_row_words = 0;  ///< words per stats row
-  std::uint32_t o_words = 0;          ///< entries * o_row_words: partial_o part of the stream
-  std::uint32_t words = 0;            ///< payload words of the stream
-  std::uint32_t lines = 0;            ///< ceil(words / 15)
+  std::uint32_t o_words = 0;          ///< E * o_row_words: partial_o part of the pair stream
+  std::uint32_t words = 0;            ///< payload words of the pair stream
   std::uint32_t slots = 0;            ///< ceil(lines / slot_lines): sequence numbers consumed
 
-  /// Lines of stream slot `k` (0 <= k < slots).
+  /// Lines of the channel's slot `k` (0 <= k < slots).
   DCP_HOST_DEVICE constexpr std::uint32_t lines_in_slot(std::uint32_t k,
                                                         std::uint32_t slot_lines) const {
     const std::uint32_t rest = lines - k * slot_lines;
     return rest < slot_lines ? rest : slot_lines;
   }
+  /// Payload words of the channel: those of its lines that exist in the pair stream.
+  DCP_HOST_DEVICE constexpr std::uint32_t channel_words() const {
+    const std::uint64_t begin = std::uint64_t{first_line} * kPayloadWordsPerLine;
+    const std::uint64_t end = std::uint64_t{first_line + lines} * kPayloadWordsPerLine;
+    const std::uint64_t w = words;
+    return static_cast<std::uint32_t>((end < w ? end : w) - (begin < w ? begin : w));
+  }
 };
 
-/// Stream geometry of `channel` for one call. The caller has checked the shape (valid_shape)
-/// and that the stream fits kMaxStreamWords.
+/// Stream geometry of `channel` for one call. The caller has checked the shape (shape_problem)
+/// and that the pair stream fits kMaxStreamWords.
 DCP_HOST_DEVICE constexpr StreamGeometry stream_geometry(const ExchangeShape& s, int channels,
                                                          int channel, int slot_lines) {
   StreamGeometry g;
-  g.first_entry = channel_first_entry(s.entries, channels, channel);
-  g.entries = static_cast<std::uint32_t>(channel_first_entry(s.entries, channels, channel + 1) -
-                                         g.first_entry);
+  const std::int64_t lines = pair_stream_lines(s);
+  g.first_line = static_cast<std::uint32_t>(channel_first_line(lines, channels, channel));
+  g.lines =
+      static_cast<std::uint32_t>(channel_first_line(lines, channels, channel + 1)) - g.first_line;
   g.o_row_words = o_row_words(s);
   g.stats_row_words = stats_row_words(s);
-  g.o_words = g.entries * g.o_row_words;
-  g.words = g.o_words + g.entries * g.stats_row_words;
-  g.lines = (g.words + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
+  g.o_words = static_cast<std::uint32_t>(s.entries * g.o_row_words);
+  g.words = static_cast<std::uint32_t>(pair_stream_words(s));
   g.slots = (g.lines + static_cast<std::uint32_t>(slot_lines) - 1) /
             static_cast<std::uint32_t>(slot_lines);
   return g;
 }
 
-/// Words of the largest channel's stream when E entries use `channels` channels (64-bit).
-DCP_HOST_DEVICE constexpr std::int64_t max_stream_words(const ExchangeShape& s, int channels) {
-  const std::int64_t entries = (s.entries + channels - 1) / channels;
-  return entries * (std::int64_t{o_row_words(s)} + stats_row_words(s));
+/// Largest index (in u64 words, exclusive) of either tensor that the kernel's 32-bit index math
+/// can address: E * cp * max(D/4, S/2) must stay below this.
+inline constexpr std::int64_t kMaxTensorWords = std::int64_t{1} << 32;
+
+/// Per-call constants of the kernel, computed once on the host (make_kernel_plan) so that the
+/// device evaluates the channel split and the word addressing without a single division: every
+/// division left is by a FastDivU32 constant. Identical on every rank.
+struct KernelPlan {
+  std::uint32_t lines_per_channel = 0;  ///< q = L / C
+  std::uint32_t extra_lines = 0;        ///< r = L % C: channels [0, r) carry q + 1 lines
+  std::uint32_t o_words = 0;            ///< E * D*2/8: partial_o part of the pair stream
+  std::uint32_t words = 0;              ///< payload words of the pair stream
+  std::uint32_t o_row_words = 0;        ///< D*2/8
+  std::uint32_t stats_row_words = 0;    ///< S*4/8
+  std::uint32_t o_skip = 0;             ///< (cp - 1) * o_row_words: rows of the other ranks
+  std::uint32_t stats_skip = 0;         ///< (cp - 1) * stats_row_words
+  FastDivU32 o_div;                     ///< division by o_row_words
+  FastDivU32 stats_div;                 ///< division by stats_row_words
+  FastDivU32 cp_div;                    ///< division by cp (warp index -> channel, peer)
+};
+
+/// The kernel plan of `s` split into `channels` channels (channels >= 1).
+constexpr KernelPlan make_kernel_plan(const ExchangeShape& s, int channels) {
+  KernelPlan k;
+  const int c = channels < 1 ? 1 : channels;
+  const std::int64_t lines = pair_stream_lines(s);
+  k.lines_per_channel = static_cast<std::uint32_t>(lines / c);
+  k.extra_lines = static_cast<std::uint32_t>(lines % c);
+  k.o_row_words = o_row_words(s);
+  k.stats_row_words = stats_row_words(s);
+  k.o_words = static_cast<std::uint32_t>(s.entries * k.o_row_words);
+  k.words = static_cast<std::uint32_t>(pair_stream_words(s));
+  k.o_skip = static_cast<std::uint32_t>(s.cp_size - 1) * k.o_row_words;
+  k.stats_skip = static_cast<std::uint32_t>(s.cp_size - 1) * k.stats_row_words;
+  k.o_div = FastDivU32::make(k.o_row_words);
+  k.stats_div = FastDivU32::make(k.stats_row_words);
+  k.cp_div = FastDivU32::make(static_cast<std::uint32_t>(s.cp_size));
+  return k;
+}
+
+constexpr bool same_div(const FastDivU32& a, const FastDivU32& b) {
+  return a.divisor == b.divisor && a.multiplier == b.multiplier && a.shift == b.shift;
+}
+
+/// Equality of two plans (the launcher checks the plan it was given against the shape).
+constexpr bool same_plan(const KernelPlan& a, const KernelPlan& b) {
+  return a.lines_per_channel == b.lines_per_channel && a.extra_lines == b.extra_lines &&
+         a.o_words == b.o_words && a.words == b.words && a.o_row_words == b.o_row_words &&
+         a.stats_row_words == b.stats_row_words && a.o_skip == b.o_skip &&
+         a.stats_skip == b.stats_skip && same_div(a.o_div, b.o_div) &&
+         same_div(a.stats_div, b.stats_div) && same_div(a.cp_div, b.cp_div);
+}
+
+/// One (pair, channel) stream of one call as the kernel sees it, in 32-bit words: the channel's
+/// lines are stream lines [first_line, first_line + lines); stream word w < o_words is partial_o
+/// word o_base + w + (w / D*2/8) * o_skip, and w >= o_words is stats word
+/// stats_base + w' + (w' / S*4/8) * stats_skip with w' = w - o_words. `other_rank` is the cp
+/// index of the rows: the receiver for the sender's inputs, the sender for the receiver's outputs
+/// (both sides use the same window). Matches stream_geometry() and locate_word() (tested).
+struct StreamWindow {
+  std::uint32_t first_line = 0;  ///< first stream line of the channel
+  std::uint32_t lines = 0;       ///< lines of the channel
+  std::uint32_t o_words = 0;     ///< partial_o part of the pair stream
+  std::uint32_t words = 0;       ///< payload words of the pair stream
+  std::uint32_t o_base = 0;      ///< index of the first word of row (0, other_rank)
+  std::uint32_t stats_base = 0;  ///< the same in the stats tensor
+};
+
+DCP_HOST_DEVICE DCP_FORCEINLINE StreamWindow stream_window(const KernelPlan& k, int channel,
+                                                           int other_rank) {
+  const auto ch = static_cast<std::uint32_t>(channel);
+  const std::uint32_t extra = k.extra_lines;
+  StreamWindow w;
+  w.first_line = k.lines_per_channel * ch + (ch < extra ? ch : extra);
+  w.lines = k.lines_per_channel + (ch < extra ? 1u : 0u);
+  w.o_words = k.o_words;
+  w.words = k.words;
+  w.o_base = static_cast<std::uint32_t>(other_rank) * k.o_row_words;
+  w.stats_base = static_cast<std::uint32_t>(other_rank) * k.stats_row_words;
+  return w;
+}
+
+/// partial_o index of stream word w (< o_words) of a window.
+DCP_HOST_DEVICE DCP_FORCEINLINE std::uint32_t o_word_index(const KernelPlan& k,
+                                                           const StreamWindow& sw,
+                                                           std::uint32_t w) {
+  return sw.o_base + w + k.o_div.div(w) * k.o_skip;
+}
+/// softmax_stats index of stream word w (o_words <= w < words) of a window.
+DCP_HOST_DEVICE DCP_FORCEINLINE std::uint32_t stats_word_index(const KernelPlan& k,
+                                                               const StreamWindow& sw,
+                                                               std::uint32_t w) {
+  const std::uint32_t v = w - sw.o_words;
+  return sw.stats_base + v + k.stats_div.div(v) * k.stats_skip;
 }
 
 /// Why `s` cannot be exchanged (nullptr when it can).
@@ -322,19 +469,37 @@ constexpr const char* shape_problem(const ExchangeShape& s) {
 }
 
 /// Channels C for a call: about `target_lines_per_warp` lines per (pair, channel) warp, at least
-/// 1, at most min(channel_limit, E). 0 for E = 0. A pure function of the shape and the limit, so
-/// every rank computes the same C.
+/// 1, at most min(channel_limit, L) with L the lines of a pair's stream. 0 for E = 0. A pure
+/// function of the shape and the limit, so every rank computes the same C.
 constexpr int channel_count(const ExchangeShape& s, int channel_limit,
                             int target_lines_per_warp = kTargetLinesPerWarp) {
   if (s.entries <= 0) return 0;
-  const std::int64_t words = s.entries * (std::int64_t{o_row_words(s)} + stats_row_words(s));
-  const std::int64_t lines = (words + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
+  const std::int64_t lines = pair_stream_lines(s);
   const std::int64_t target = target_lines_per_warp < 1 ? 1 : target_lines_per_warp;
   std::int64_t c = (lines + target - 1) / target;
   if (c > channel_limit) c = channel_limit;
-  if (c > s.entries) c = s.entries;
+  if (c > lines) c = lines;
   if (c < 1) c = 1;
   return static_cast<int>(c);
+}
+
+/// Whether one warp per (pair, channel) may do both jobs of a call, i.e. send its whole stream and
+/// only then receive the peer's (instead of a sender warp and a receiver warp running side by
+/// side): allowed when the call uses at most `depth` sequence numbers per (pair, channel).
+///
+/// Why this cannot deadlock. Both sides of every (pair, channel) consume the same number of
+/// sequence numbers per call, so when a rank's call N starts sending at head h, the peer's
+/// receivers of calls <= N-1 consume exactly the sequence numbers < h, after which credit = h.
+/// Sending sequence numbers h .. h + slots - 1 needs credit >= h + slots - depth, which is <= h
+/// when slots <= depth: the send part of call N waits at most for the peer's receivers of calls
+/// <= N-1, never for anything of call N (in particular not for this warp's own receive part).
+/// Those calls finish without call N: their receivers wait only for senders of calls <= N-1,
+/// which by the same argument (induction over calls, starting from the zeroed workspace) wait
+/// only for earlier receivers. So every wait ends, given that each rank's calls run in order and
+/// all grids of a call are resident at once (the co-residency rule). The CPU emulation runs the
+/// same rule with tiny FIFOs (ll128_emulation_test).
+DCP_HOST_DEVICE constexpr bool single_warp_allowed(std::uint32_t slots_per_call, int depth) {
+  return slots_per_call <= static_cast<std::uint32_t>(depth);
 }
 
 // ---- word addressing ----------------------------------------------------------------------------
@@ -355,9 +520,9 @@ struct RowDivisors {
   }
 };
 
-/// Location of stream word `w` (< g.words) in the tensor of the rank that owns it. For the sender
-/// it is its input row (e, receiver); for the receiver its output row (e, sender): `other_rank`
-/// is the cp index of that row, so both sides share this function.
+/// Location of pair-stream word `w` (< g.words) in the tensor of the rank that owns it. For the
+/// sender it is its input row (e, receiver); for the receiver its output row (e, sender):
+/// `other_rank` is the cp index of that row, so both sides share this function.
 DCP_HOST_DEVICE DCP_FORCEINLINE WordLoc locate_word(const StreamGeometry& g, const RowDivisors& d,
                                                     int cp, int other_rank, std::uint32_t w) {
   WordLoc loc;
@@ -373,7 +538,7 @@ DCP_HOST_DEVICE DCP_FORCEINLINE WordLoc locate_word(const StreamGeometry& g, con
   }
   const std::uint32_t k = w - q * row_words;
   loc.next_in_row = k + 1 < row_words;
-  loc.index = ((g.first_entry + q) * cp + other_rank) * std::int64_t{row_words} + k;
+  loc.index = (std::int64_t{q} * cp + other_rank) * std::int64_t{row_words} + k;
   return loc;
 }
 

@@ -33,10 +33,11 @@ std::vector<std::uint64_t> gather_stream(const ExchangeShape& shape, int channel
                                          const std::uint32_t* in_stats) {
   const StreamGeometry g = stream_geometry(shape, channels, channel, 1);
   const RowDivisors d = RowDivisors::make(shape);
-  std::vector<std::uint64_t> out(g.words);
-  for (std::uint32_t w = 0; w < g.words; ++w) {
-    const WordLoc loc = locate_word(g, d, shape.cp_size, receiver, w);
-    std::memcpy(&out[w], word_address(loc, in_o, in_stats), kWordBytes);
+  const std::uint32_t first = g.first_line * kPayloadWordsPerLine;
+  std::vector<std::uint64_t> out(g.channel_words());
+  for (std::uint32_t i = 0; i < out.size(); ++i) {
+    const WordLoc loc = locate_word(g, d, shape.cp_size, receiver, first + i);
+    std::memcpy(&out[i], word_address(loc, in_o, in_stats), kWordBytes);
   }
   return out;
 }
@@ -45,38 +46,45 @@ void scatter_stream(const ExchangeShape& shape, int channels, int channel, int s
                     std::span<const std::uint64_t> payload, std::uint16_t* out_o,
                     std::uint32_t* out_stats) {
   const StreamGeometry g = stream_geometry(shape, channels, channel, 1);
-  DCP_CHECK(payload.size() == g.words, "scatter_stream: payload size does not match the stream");
+  DCP_CHECK(payload.size() == g.channel_words(),
+            "scatter_stream: payload size does not match the channel");
   const RowDivisors d = RowDivisors::make(shape);
-  for (std::uint32_t w = 0; w < g.words; ++w) {
-    const WordLoc loc = locate_word(g, d, shape.cp_size, sender, w);
-    std::memcpy(word_address(loc, out_o, out_stats), &payload[w], kWordBytes);
+  const std::uint32_t first = g.first_line * kPayloadWordsPerLine;
+  for (std::uint32_t i = 0; i < payload.size(); ++i) {
+    const WordLoc loc = locate_word(g, d, shape.cp_size, sender, first + i);
+    std::memcpy(word_address(loc, out_o, out_stats), &payload[i], kWordBytes);
   }
 }
 
-Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag) {
+Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag,
+               std::uint32_t first_line) {
   Line out{};
+  const std::uint32_t stream_line = first_line + line;
   const std::size_t first = std::size_t{line} * kPayloadWordsPerLine;
-  for (std::size_t i = 0; i < kPayloadWordsPerLine; ++i) {
-    out[i] = first + i < payload.size() ? payload[first + i] : 0;
+  for (int i = 0; i < kPayloadWordsPerLine; ++i) {
+    const std::size_t w = first + static_cast<std::size_t>(i);
+    out[static_cast<std::size_t>(payload_slot(stream_line, i))] =
+        w < payload.size() ? payload[w] : 0;
   }
-  out[kFlagWord] = flag;
+  out[static_cast<std::size_t>(flag_word(stream_line))] = flag;
   return out;
 }
 
 std::vector<Line> pack_stream(std::span<const std::uint64_t> payload, std::uint64_t first_seq,
-                              int slot_lines) {
+                              int slot_lines, std::uint32_t first_line) {
   const std::size_t lines = (payload.size() + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
   std::vector<Line> out;
   out.reserve(lines);
   for (std::size_t l = 0; l < lines; ++l) {
     const std::uint64_t seq = first_seq + l / static_cast<std::size_t>(slot_lines);
-    out.push_back(pack_line(payload, static_cast<std::uint32_t>(l), flag_for(seq)));
+    out.push_back(pack_line(payload, static_cast<std::uint32_t>(l), flag_for(seq), first_line));
   }
   return out;
 }
 
 std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint64_t first_seq,
-                                         int slot_lines, std::uint32_t words) {
+                                         int slot_lines, std::uint32_t words,
+                                         std::uint32_t first_line) {
   const std::size_t need = (std::size_t{words} + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
   if (lines.size() < need) {
     throw Error(
@@ -85,13 +93,14 @@ std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint6
   std::vector<std::uint64_t> out(words);
   for (std::size_t l = 0; l < need; ++l) {
     const std::uint64_t want = flag_for(first_seq + l / static_cast<std::size_t>(slot_lines));
-    if (lines[l][kFlagWord] != want) {
-      throw Error(fmt::format("unpack_stream: line {} has flag {}, expected {}", l,
-                              lines[l][kFlagWord], want));
+    const auto line = first_line + static_cast<std::uint32_t>(l);
+    const std::uint64_t flag = lines[l][static_cast<std::size_t>(flag_word(line))];
+    if (flag != want) {
+      throw Error(fmt::format("unpack_stream: line {} has flag {}, expected {}", l, flag, want));
     }
-    for (std::size_t i = 0; i < kPayloadWordsPerLine; ++i) {
-      const std::size_t w = l * kPayloadWordsPerLine + i;
-      if (w < words) out[w] = lines[l][i];
+    for (int i = 0; i < kPayloadWordsPerLine; ++i) {
+      const std::size_t w = l * kPayloadWordsPerLine + static_cast<std::size_t>(i);
+      if (w < words) out[w] = lines[l][static_cast<std::size_t>(payload_slot(line, i))];
     }
   }
   return out;
@@ -171,6 +180,8 @@ struct RankData {
 /// A sender or receiver "warp" of the emulation: a state machine stepped by its rank's thread.
 struct Task {
   bool sender = true;
+  bool then_receive = false;    ///< single-warp mode: become the receiver once the send is done
+  std::uint64_t recv_base = 0;  ///< single-warp mode: tail at the start of the call
   int peer = 0;
   int channel = 0;
   StreamGeometry g;
@@ -205,6 +216,11 @@ class RankRunner {
     // Mirrors the kernel: a rank that failed earlier touches nothing.
     if (ws_.failed(rank_)) return;
     const int cp = shape_.cp_size;
+    // The GPU's rule: the largest channel (0) decides for the whole call.
+    const bool single =
+        options_.single_warp &&
+        single_warp_allowed(stream_geometry(shape_, channels_, 0, geo_.slot_lines).slots,
+                            geo_.depth);
     std::vector<Task> tasks;
     for (int idx = 0; idx < cp * channels_; ++idx) {
       const int channel = idx / cp;
@@ -212,17 +228,19 @@ class RankRunner {
       const StreamGeometry g = stream_geometry(shape_, channels_, channel, geo_.slot_lines);
       if (g.lines == 0) continue;  // no entries: no sequence numbers
       for (bool sender : {true, false}) {
+        if (single && !sender) continue;  // the sender task receives afterwards
         Task t;
         t.sender = sender;
+        t.then_receive = single;
         t.peer = peer;
         t.channel = channel;
         t.g = g;
         if (sender) {
           t.base_seq = counter(peer, channel, kHeadWord).load();
           t.credit = counter(peer, channel, kCreditWord).load(std::memory_order_acquire);
-        } else {
-          t.base_seq = counter(peer, channel, kTailWord).load();
         }
+        if (!sender || single) t.recv_base = counter(peer, channel, kTailWord).load();
+        if (!sender) t.base_seq = t.recv_base;
         t.last_progress = Clock::now();
         tasks.push_back(t);
       }
@@ -277,34 +295,45 @@ class RankRunner {
     const std::uint32_t slot_lines = static_cast<std::uint32_t>(geo_.slot_lines);
     const std::uint32_t n = t.g.lines_in_slot(t.slot, slot_lines);
     for (int b = batch(); b > 0 && !t.done; --b) {
-      const std::uint32_t stream_line = t.slot * slot_lines + t.line;
+      const std::uint32_t channel_line = t.slot * slot_lines + t.line;
+      const std::uint32_t stream_line = t.g.first_line + channel_line;
       Line line{};
       for (int i = 0; i < kPayloadWordsPerLine; ++i) {
         const std::uint32_t w = stream_line * kPayloadWordsPerLine + static_cast<std::uint32_t>(i);
         if (w < t.g.words) {
           const WordLoc loc = locate_word(t.g, divisors_, shape_.cp_size, t.peer, w);
-          std::memcpy(&line[static_cast<std::size_t>(i)],
+          std::memcpy(&line[static_cast<std::size_t>(payload_slot(stream_line, i))],
                       word_address(loc, data_.in_o.data(), data_.in_stats.data()), kWordBytes);
         }
       }
+      // Fault injection: payload word 0 of stream line 0 (line word 0: line 0 is even).
       if (corrupt_peer_ == t.peer && t.channel == 0 && stream_line == 0) line[0] ^= 0x01;
-      line[kFlagWord] = flag_for(seq);
+      const int fw = flag_word(stream_line);
+      line[static_cast<std::size_t>(fw)] = flag_for(seq);
       // Payload first (any order), flag last with release: the emulation's atomic line.
       std::array<int, kPayloadWordsPerLine> idx{};
       std::iota(idx.begin(), idx.end(), 0);
       if (options_.shuffle_payload_stores) std::shuffle(idx.begin(), idx.end(), rng_);
       const std::int64_t off = geo_.line_offset(rank_, t.channel, seq, static_cast<int>(t.line));
       for (int i : idx) {
-        ws_.word(t.peer, off + std::int64_t{i} * kWordBytes)
-            .store(line[static_cast<std::size_t>(i)], std::memory_order_relaxed);
+        const int slot = payload_slot(stream_line, i);
+        ws_.word(t.peer, off + std::int64_t{slot} * kWordBytes)
+            .store(line[static_cast<std::size_t>(slot)], std::memory_order_relaxed);
       }
-      ws_.word(t.peer, off + std::int64_t{kFlagWord} * kWordBytes)
-          .store(line[kFlagWord], std::memory_order_release);
+      ws_.word(t.peer, off + std::int64_t{fw} * kWordBytes)
+          .store(line[static_cast<std::size_t>(fw)], std::memory_order_release);
       if (++t.line == n) {
         t.line = 0;
         if (++t.slot == t.g.slots) {
           counter(t.peer, t.channel, kHeadWord).store(t.base_seq + t.g.slots);
-          t.done = true;
+          if (t.then_receive) {
+            // Single-warp mode: the same task now receives the peer's stream.
+            t.sender = false;
+            t.slot = 0;
+            t.base_seq = t.recv_base;
+          } else {
+            t.done = true;
+          }
         }
         break;  // the next slot may need credit
       }
@@ -319,19 +348,22 @@ class RankRunner {
     for (int b = batch(); b > 0 && !t.done; --b) {
       const std::uint64_t seq = t.base_seq + t.slot;
       const std::uint32_t n = t.g.lines_in_slot(t.slot, slot_lines);
-      const std::uint32_t stream_line = t.slot * slot_lines + t.line;
+      const std::uint32_t channel_line = t.slot * slot_lines + t.line;
+      const std::uint32_t stream_line = t.g.first_line + channel_line;
       const std::int64_t off = geo_.line_offset(t.peer, t.channel, seq, static_cast<int>(t.line));
-      const std::uint64_t flag = ws_.word(rank_, off + std::int64_t{kFlagWord} * kWordBytes)
-                                     .load(std::memory_order_acquire);
+      const std::uint64_t flag =
+          ws_.word(rank_, off + std::int64_t{flag_word(stream_line)} * kWordBytes)
+              .load(std::memory_order_acquire);
       if (flag != flag_for(seq)) {
-        if (!progress) give_up(t, ErrorRole::kRecv, seq, stream_line, flag);
+        if (!progress) give_up(t, ErrorRole::kRecv, seq, channel_line, flag);
         return progress;
       }
       for (int i = 0; i < kPayloadWordsPerLine; ++i) {
         const std::uint32_t w = stream_line * kPayloadWordsPerLine + static_cast<std::uint32_t>(i);
         if (w >= t.g.words) break;
         const std::uint64_t v =
-            ws_.word(rank_, off + std::int64_t{i} * kWordBytes).load(std::memory_order_relaxed);
+            ws_.word(rank_, off + std::int64_t{payload_slot(stream_line, i)} * kWordBytes)
+                .load(std::memory_order_relaxed);
         const WordLoc loc = locate_word(t.g, divisors_, shape_.cp_size, t.peer, w);
         std::memcpy(word_address(loc, data_.out_o.data(), data_.out_stats.data()), &v, kWordBytes);
       }
@@ -389,7 +421,7 @@ EmulatedCall FifoEmulator::run_call(const ExchangeShape& shape, std::uint64_t se
   const int cp = shape.cp_size;
   result.channels =
       options.channels > 0 ? options.channels : channel_count(shape, geometry_.max_channels);
-  // More channels than entries is allowed here (it exercises empty channels); the GPU launcher
+  // More channels than lines is allowed here (it exercises empty channels); the GPU launcher
   // never uses them.
   DCP_CHECK(result.channels >= 1 && result.channels <= geometry_.max_channels,
             "emulator: channel count out of range");

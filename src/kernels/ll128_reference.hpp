@@ -38,30 +38,34 @@ namespace dcp::kernels::ll128 {
 /// One 128-byte line as 16 words.
 using Line = std::array<std::uint64_t, kWordsPerLine>;
 
-/// The payload stream (sender -> receiver, channel) of one call, gathered from the sender's
-/// inputs (in_o [E, cp, D] as u16 bits, in_stats [E, cp, S] as u32 bits).
+/// The payload of one call's (sender -> receiver, channel): the pair-stream words carried by the
+/// channel's lines (stream_geometry), gathered from the sender's inputs (in_o [E, cp, D] as u16
+/// bits, in_stats [E, cp, S] as u32 bits).
 std::vector<std::uint64_t> gather_stream(const ExchangeShape& shape, int channels, int channel,
                                          int receiver, const std::uint16_t* in_o,
                                          const std::uint32_t* in_stats);
 
-/// Scatters a stream into the receiver's outputs (rows (e, sender)).
+/// Scatters a channel's payload into the receiver's outputs (rows (e, sender)).
 void scatter_stream(const ExchangeShape& shape, int channels, int channel, int sender,
                     std::span<const std::uint64_t> payload, std::uint16_t* out_o,
                     std::uint32_t* out_stats);
 
-/// Line `line` of a stream: payload words [15*line, 15*line + 15) (0 past the end), flag in
-/// word 15.
-Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag);
+/// Line `line` of a channel whose payload starts at stream line `first_line`: payload words
+/// [15*line, 15*line + 15) (0 past the end) around the flag, which sits in word
+/// flag_word(first_line + line) (15 for even stream lines, 0 for odd ones).
+Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag,
+               std::uint32_t first_line = 0);
 
-/// All lines of a stream whose first slot has sequence number `first_seq` (line L belongs to slot
-/// L / slot_lines and carries flag_for(first_seq + L / slot_lines)).
+/// All lines of a channel's payload whose first slot has sequence number `first_seq` (line l
+/// belongs to slot l / slot_lines and carries flag_for(first_seq + l / slot_lines)).
 std::vector<Line> pack_stream(std::span<const std::uint64_t> payload, std::uint64_t first_seq,
-                              int slot_lines);
+                              int slot_lines, std::uint32_t first_line = 0);
 
 /// Inverse of pack_stream: returns the first `words` payload words; throws dcp::Error naming the
 /// first line whose flag does not match.
 std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint64_t first_seq,
-                                         int slot_lines, std::uint32_t words);
+                                         int slot_lines, std::uint32_t words,
+                                         std::uint32_t first_line = 0);
 
 /// The TimeoutError message for a decoded error record, e.g. "rank 0: no data from peer 1 on
 /// channel 3 (awaited sequence 17, line 2) within 10 s - the peer never launched the exchange,
@@ -74,7 +78,10 @@ struct EmulationOptions {
   std::chrono::milliseconds timeout{2000};  ///< per wait, from the last progress
   std::optional<FaultInjection> fault;      ///< skip-launch / corrupt-line, as on the GPU
   bool shuffle_payload_stores = true;       ///< write a line's payload words in random order
-  std::uint64_t schedule_seed = 1;          ///< randomises task order and batch sizes
+  /// As on the GPU: where ll128::single_warp_allowed, one task per (peer, channel) sends its
+  /// whole stream and only then receives; false: separate sender and receiver tasks.
+  bool single_warp = true;
+  std::uint64_t schedule_seed = 1;  ///< randomises task order and batch sizes
 };
 
 /// Result of one emulated call.

@@ -33,10 +33,15 @@ bool same_geometry(const ll128::Geometry& a, const ll128::Geometry& b) {
          a.slot_lines == b.slot_lines;
 }
 
-/// Largest channel's stream geometry (the last channel has ceil(E / C) entries).
+/// Largest channel's stream geometry (channel 0 has ceil(E / C) entries).
 ll128::StreamGeometry largest_stream(const ExchangeShape& s, int channels, int slot_lines) {
-  return ll128::stream_geometry(s, channels, channels - 1, slot_lines);
+  return ll128::stream_geometry(s, channels, 0, slot_lines);
 }
+
+/// WarpMode::kAuto uses separate roles only up to this many rounds per warp ...
+constexpr int kSplitMaxRounds = 2;
+/// ... and this many CTAs of separate roles on the GPU (all local ranks).
+constexpr int kSplitMaxCtas = 96;
 
 }  // namespace
 
@@ -74,25 +79,54 @@ ChannelPlan NativeAllToAll::plan(const Case& c, int local_ranks) const {
   int limit = g.max_channels;
   if (options_.max_channels > 0) limit = std::min(limit, options_.max_channels);
   p.channels = ll128::channel_count(shape, limit, options_.target_lines_per_warp);
-  if (ll128::max_stream_words(shape, p.channels) > ll128::kMaxStreamWords) {
+  if (ll128::pair_stream_words(shape) > ll128::kMaxStreamWords) {
     p.problem = fmt::format(
-        "batch {} x (head_dim {} + stats_dim {}) is too large: one channel's stream would exceed "
-        "2^31 words of 8 bytes with {} channels",
-        c.batch, c.head_dim, c.stats_dim, p.channels);
+        "batch {} x (head_dim {} + stats_dim {}) is too large: one pair's stream would exceed "
+        "2^31 words of 8 bytes",
+        c.batch, c.head_dim, c.stats_dim);
     return p;
   }
-  if (resident_capacity_ < 0) resident_capacity_ = fused_alltoall_resident_ctas();
-  p.resident_capacity = resident_capacity_;
   // Every CTA of every local grid may spin on the others, so all must be resident at once. With
   // PDL the next call's CTAs can be resident (waiting in griddepcontrol.wait) too: count twice.
+  // The capacity depends on the instantiation (registers), which depends on the channels.
   const int factor = local_ranks * (c.pdl.value_or(true) ? 2 : 1);
-  auto needed = [&](int channels) { return factor * fused_alltoall_ctas(c.cp_size, channels); };
-  while (p.channels > 1 && needed(p.channels) > p.resident_capacity) {
+  const auto slot_lines = static_cast<std::uint32_t>(g.slot_lines);
+  auto rounds_for = [&](int channels) {
+    return fused_alltoall_rounds(
+        std::min(largest_stream(shape, channels, g.slot_lines).lines, slot_lines));
+  };
+  auto capacity = [&](int channels) {
+    auto& cached = resident_capacity_[static_cast<std::size_t>(rounds_for(channels))];
+    if (cached < 0) cached = fused_alltoall_resident_ctas(rounds_for(channels));
+    return cached;
+  };
+  auto needed = [&](int channels, bool single) {
+    return factor * fused_alltoall_ctas(c.cp_size, channels, single);
+  };
+  auto single_allowed = [&](int channels) {
+    return options_.warps != WarpMode::kSplit &&
+           ll128::single_warp_allowed(largest_stream(shape, channels, g.slot_lines).slots, g.depth);
+  };
+  // Which warps (measured on an H200, docs/perf/native-speed.md): a sender and a receiver warp
+  // per (peer, channel) are faster for small grids of short streams (cp=2, B=1: 1.73 against
+  // 1.81 us), one warp doing both is faster once a warp has more lines or the GPU more CTAs
+  // (cp=2, B=128, D=512: 2.48 against 2.64 us), and it needs half the CTAs, so it also wins
+  // wherever separate roles would have to give up channels to stay co-resident.
+  auto single = [&](int channels) {
+    if (!single_allowed(channels)) return false;
+    if (options_.warps == WarpMode::kSingle) return true;
+    const int split_ctas = local_ranks * fused_alltoall_ctas(c.cp_size, channels, false);
+    return rounds_for(channels) > kSplitMaxRounds || split_ctas > kSplitMaxCtas ||
+           needed(channels, false) > capacity(channels);
+  };
+  while (p.channels > 1 && needed(p.channels, single(p.channels)) > capacity(p.channels)) {
     --p.channels;
     p.capped = true;
   }
-  p.ctas_per_rank = fused_alltoall_ctas(c.cp_size, p.channels);
-  p.resident_needed = needed(p.channels);
+  p.resident_capacity = capacity(p.channels);
+  p.single_warp = single(p.channels);
+  p.ctas_per_rank = fused_alltoall_ctas(c.cp_size, p.channels, p.single_warp);
+  p.resident_needed = needed(p.channels, p.single_warp);
   if (p.resident_needed > p.resident_capacity) {
     const bool sim = c.workspace == WorkspaceKind::kSim;
     p.problem = fmt::format(
@@ -218,8 +252,9 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
   FusedAllToAllParams base;
   base.shape = shape;
   base.geometry = g;
-  base.divisors = ll128::RowDivisors::make(shape);
   base.channels = std::max(p.channels, 1);
+  base.plan = ll128::make_kernel_plan(shape, base.channels);
+  base.single_warp = p.single_warp ? 1 : 0;
   const double ns = std::ceil(s.timeout_s * 1e9);
   base.timeout_ns = ns < 1 ? 1 : static_cast<std::uint64_t>(ns);
   const std::vector<void*> segments = ws.workspace->segments();
@@ -315,19 +350,15 @@ std::string NativeAllToAll::detail() const {
   if (!current_) return {};
   if (shape_.entries == 0) return "empty exchange: no launch";
   const ll128::Geometry& g = current_->geometry;
-  std::int64_t lines = 0;
-  std::uint32_t slots = 0;
-  for (int ch = 0; ch < plan_.channels; ++ch) {
-    const auto sg = ll128::stream_geometry(shape_, plan_.channels, ch, g.slot_lines);
-    lines += sg.lines;
-    slots = std::max(slots, sg.slots);
-  }
+  const std::int64_t lines = ll128::pair_stream_lines(shape_);
   const auto largest = largest_stream(shape_, plan_.channels, g.slot_lines);
+  const std::uint32_t slots = largest.slots;
   const auto slot_lines = static_cast<std::uint32_t>(g.slot_lines);
-  return fmt::format("channels={}{} lines/peer={} slots/call={} rounds={} ctas/rank={} ws={}",
-                     plan_.channels, plan_.capped ? " (capped for co-residency)" : "", lines, slots,
-                     fused_alltoall_rounds(std::min(largest.lines, slot_lines)),
-                     plan_.ctas_per_rank, g.segment_bytes());
+  return fmt::format(
+      "channels={}{} lines/peer={} slots/call={} rounds={} warps={} ctas/rank={} ws={}",
+      plan_.channels, plan_.capped ? " (capped for co-residency)" : "", lines, slots,
+      fused_alltoall_rounds(std::min(largest.lines, slot_lines)),
+      plan_.single_warp ? "single" : "split", plan_.ctas_per_rank, g.segment_bytes());
 }
 
 std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world) {

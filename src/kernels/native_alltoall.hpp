@@ -9,6 +9,7 @@
 /// TimeoutError naming rank, peer, channel and the awaited sequence; after that the
 /// implementation refuses to run until setup() performed the collective workspace reset.
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -24,6 +25,13 @@
 
 namespace dcp::kernels {
 
+/// Who moves the stream of a (peer, channel).
+enum class WarpMode {
+  kAuto,    ///< separate roles for short streams, one warp for long ones (NativeAllToAll::plan)
+  kSingle,  ///< one warp sends, then receives, wherever ll128::single_warp_allowed
+  kSplit,   ///< always a sender warp and a receiver warp
+};
+
 /// Knobs for tests and experiments; the defaults are what the benchmark uses. Every rank of an
 /// exchange must use the same options.
 struct NativeOptions {
@@ -34,12 +42,15 @@ struct NativeOptions {
   int target_lines_per_warp = ll128::kTargetLinesPerWarp;
   /// Upper bound on channels (0 = C_max of the geometry).
   int max_channels = 0;
+  /// Who moves a (peer, channel) stream (see WarpMode).
+  WarpMode warps = WarpMode::kAuto;
 };
 
 /// How a case is split into channels, and whether it fits the GPU.
 struct ChannelPlan {
   int channels = 0;           ///< C (0 for E = 0)
   bool capped = false;        ///< C was lowered so that all grids stay co-resident
+  bool single_warp = false;   ///< one warp per (peer, channel) does both roles
   int ctas_per_rank = 0;      ///< CTAs of one rank's grid
   int resident_needed = 0;    ///< CTAs that must be resident at once (all local grids, x2 with PDL)
   int resident_capacity = 0;  ///< CTAs the GPU keeps resident
@@ -84,7 +95,8 @@ class NativeAllToAll final : public AllToAllImpl {
   const World* world_;
   NativeOptions options_;
   std::vector<std::unique_ptr<CachedWorkspace>> cache_;
-  mutable int resident_capacity_ = -1;  ///< cached device query
+  /// Cached device query: resident CTAs per instantiation (index = rounds; -1 = not asked yet).
+  mutable std::array<int, 9> resident_capacity_{-1, -1, -1, -1, -1, -1, -1, -1, -1};
 
   // The current case.
   bool ready_ = false;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -82,8 +83,9 @@ TEST(NativeExchange, DevicePackingMatchesTheHostReference) {
         const auto payload =
             ll::gather_stream(s, channels, ch, dst, in_o[static_cast<std::size_t>(src)].data(),
                               in_st[static_cast<std::size_t>(src)].data());
-        const auto lines = ll::pack_stream(payload, 0, g.slot_lines);
         const ll::StreamGeometry sg = ll::stream_geometry(s, channels, ch, g.slot_lines);
+        const auto lines = ll::pack_stream(payload, 0, g.slot_lines, sg.first_line);
+        ASSERT_EQ(lines.size(), sg.lines);
         ASSERT_LE(sg.slots, static_cast<std::uint32_t>(g.depth));  // all still in the FIFO
         for (std::size_t l = 0; l < lines.size(); ++l) {
           const std::uint64_t seq = l / static_cast<std::size_t>(g.slot_lines);
@@ -108,7 +110,7 @@ TEST(NativeExchange, DevicePackingMatchesTheHostReference) {
     const VerifyOutcome v = verify_outputs_host(s, 5, 0, dst, out_o.data(), out_st.data());
     EXPECT_TRUE(v.ok()) << v.summary();
   }
-  EXPECT_EQ(lines_checked, 3 * 3 * 5);  // 26 + 39 words per pair: 2 + 3 lines
+  EXPECT_EQ(lines_checked, 3 * 3 * 5);  // 65 words = 5 lines per pair: 3 + 2 on 2 channels
 }
 
 /// Runs `calls` verified exchanges with fresh inputs and asserts every one is exact.
@@ -142,6 +144,81 @@ TEST(NativeExchange, SimExchangeIsBitExactOverAGrid) {
       }
     }
   }
+}
+
+TEST(NativeExchange, BothWarpModesAreExact) {
+  // Every shape with a sender and a receiver warp per (peer, channel), and with one warp doing
+  // both wherever that is deadlock-free (the automatic choice mixes them by shape).
+  for (const kernels::WarpMode mode : {kernels::WarpMode::kSplit, kernels::WarpMode::kSingle}) {
+    SCOPED_TRACE(mode == kernels::WarpMode::kSplit ? "split roles" : "single warp");
+    NativeOptions o;
+    o.warps = mode;
+    NativeAllToAll impl(nullptr, o);
+    for (int cp : {1, 2, 4, 8}) {
+      for (std::int64_t e : {1, 7, 128}) {
+        expect_exact(impl, sim_case(cp, e, 128, 2), 2);
+        expect_exact(impl, sim_case(cp, e, 512, 6, DType::kFp16), 2);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+    EXPECT_EQ(impl.plan(sim_case(2, 128, 512, 2), 2).single_warp,
+              mode == kernels::WarpMode::kSingle);
+  }
+  NativeOptions single;
+  single.warps = kernels::WarpMode::kSingle;
+  EXPECT_FALSE(NativeAllToAll(nullptr, single).plan(sim_case(2, 8192, 512, 2), 2).single_warp)
+      << "more slots per call than the FIFO is deep: separate roles";
+}
+
+/// Graph-captured calls with fresh inputs per call (fill, poison, exchange, verify captured per
+/// call and rank); `graphs` graphs with different input sets are replayed in turn, so that
+/// consecutive exchanges overlap through PDL exactly as in the timing loops.
+void expect_exact_in_graphs(NativeAllToAll& impl, const Case& c, int calls, int graphs,
+                            int replays) {
+  SCOPED_TRACE(describe(c));
+  SimHarness h(impl, c, calls);
+  SCOPED_TRACE(impl.detail());
+  const auto streams = h.streams();
+  std::uint32_t base = 0;
+  auto enqueue = [&](std::size_t slot) {
+    const std::uint32_t call = base + static_cast<std::uint32_t>(slot);
+    h.prepare(slot, call);
+    impl.run(slot);
+    h.enqueue_verify(slot, call);
+  };
+  std::vector<std::unique_ptr<bench::GraphRunner>> runners;
+  for (int g = 0; g < graphs; ++g) {
+    base = 100u + static_cast<std::uint32_t>(g * calls);
+    runners.push_back(std::make_unique<bench::GraphRunner>(enqueue, streams, calls, calls));
+  }
+  for (int r = 0; r < replays; ++r)
+    runners[static_cast<std::size_t>(r % graphs)]->launch();
+  h.sync();
+  impl.check();
+  const VerifyOutcome v = h.collect();
+  EXPECT_TRUE(v.ok()) << v.summary();
+  EXPECT_EQ(v.rows_checked,
+            static_cast<std::uint64_t>(c.batch * c.cp_size * c.cp_size * calls * replays));
+}
+
+TEST(NativeExchange, GraphStressWithFreshInputs) {
+  NativeAllToAll impl(nullptr);
+  expect_exact_in_graphs(impl, sim_case(2, 1, 128, 2), 16, 3, 30);
+  expect_exact_in_graphs(impl, sim_case(2, 128, 512, 2), 16, 3, 10);
+  expect_exact_in_graphs(impl, sim_case(4, 128, 512, 4), 16, 3, 10);
+  expect_exact_in_graphs(impl, sim_case(4, 1024, 512, 4), 8, 2, 4);  // split roles
+  // Tiny FIFOs: 2 slots of 4 lines. E=12 at cp=3 on 3 channels is 6 lines = 2 slots = depth per
+  // channel: one warp sends both slots and then receives, with the next call overlapping.
+  NativeOptions o;
+  o.geometry = ll::Geometry{0, 3, 2, 4};
+  o.warps = kernels::WarpMode::kSingle;
+  NativeAllToAll tiny(nullptr, o);
+  ASSERT_TRUE(tiny.plan(sim_case(3, 12, 64, 6), 3).single_warp);
+  expect_exact_in_graphs(tiny, sim_case(3, 12, 64, 6), 16, 3, 20);
+  expect_exact_in_graphs(tiny, sim_case(3, 50, 64, 6), 16, 2, 10);  // split roles
+  o.warps = kernels::WarpMode::kAuto;
+  NativeAllToAll tiny_auto(nullptr, o);
+  expect_exact_in_graphs(tiny_auto, sim_case(3, 12, 64, 6), 16, 3, 20);
 }
 
 TEST(NativeExchange, FlowControlAtLargeBatches) {

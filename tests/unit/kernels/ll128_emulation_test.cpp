@@ -97,6 +97,28 @@ TEST(Ll128Emulation, FlowControlWithPayloadFarBeyondFifoCapacity) {
   }
 }
 
+TEST(Ll128Emulation, SingleWarpAndSplitRolesAgree) {
+  // depth 2, 3-line slots. E=4 x (8+1 words) = 36 words = 3 lines: 1 slot per call (single warp);
+  // E=9: 81 words = 6 lines = 2 slots = depth (single warp, the limit); E=12: 8 lines = 3 slots
+  // (split roles). Many calls on the same counters, both modes, fresh inputs every call.
+  for (bool single : {true, false}) {
+    SCOPED_TRACE(single ? "single warp" : "split roles");
+    FifoEmulator emu(tiny(3, 1, 2, 3));
+    EmulationOptions o;
+    o.single_warp = single;
+    o.timeout = milliseconds(1000);
+    std::uint32_t call = 0;
+    for (int rep = 0; rep < 8; ++rep) {
+      for (std::int64_t e : {4, 9, 12}) {
+        const ExchangeShape s = make_shape(3, e, 32, 2);
+        expect_exact(emu.run_call(s, 31, call++, o), s);
+      }
+    }
+    EXPECT_EQ(stream_geometry(make_shape(3, 9, 32, 2), 1, 0, 3).slots, 2u);
+    EXPECT_EQ(stream_geometry(make_shape(3, 12, 32, 2), 1, 0, 3).slots, 3u);
+  }
+}
+
 TEST(Ll128Emulation, CountersFarFromZeroWork) {
   // 64-bit counters: start every pair at 2^40 + 3 (no 32-bit truncation anywhere).
   FifoEmulator emu(tiny(3));
@@ -107,8 +129,8 @@ TEST(Ll128Emulation, CountersFarFromZeroWork) {
 }
 
 TEST(Ll128Emulation, EmptyChannelsConsumeNoSequenceNumbers) {
-  // 3 entries on 4 channels: channel 0 gets [0, 0), i.e. is empty (only possible with a forced
-  // channel count).
+  // 3 entries of 5 words = 1 line on 4 channels: channels 1..3 get no line, i.e. are empty (only
+  // possible with a forced channel count).
   FifoEmulator emu(tiny(2, 4));
   const ExchangeShape s = make_shape(2, 3, 16, 2);
   EmulationOptions o;
@@ -122,9 +144,10 @@ TEST(Ll128Emulation, EmptyChannelsConsumeNoSequenceNumbers) {
         EXPECT_EQ(counter(emu, r, p, c, kHeadWord), want) << r << p << c;
         EXPECT_EQ(counter(emu, r, p, c, kTailWord), want);
       }
-      ASSERT_EQ(stream_geometry(s, 4, 0, 3).entries, 0u);
-      EXPECT_EQ(counter(emu, r, p, 0, kHeadWord), 0u);  // the empty channel
-      EXPECT_EQ(counter(emu, r, p, 0, kTailWord), 0u);
+      ASSERT_EQ(stream_geometry(s, 4, 0, 3).lines, 1u);
+      ASSERT_EQ(stream_geometry(s, 4, 3, 3).lines, 0u);
+      EXPECT_EQ(counter(emu, r, p, 3, kHeadWord), 0u);  // the empty channel
+      EXPECT_EQ(counter(emu, r, p, 3, kTailWord), 0u);
     }
   }
 }
@@ -145,7 +168,7 @@ TEST(Ll128Emulation, ShapesS6Fp16AndOddSizes) {
   for (const ExchangeShape& s :
        {make_shape(2, 5, 8, 6), make_shape(3, 11, 72, 6, true), make_shape(5, 2, 200, 10, true),
         make_shape(2, 1, 8, 2), make_shape(4, 31, 40, 2)}) {
-    FifoEmulator emu(tiny(s.cp_size, 5, 3, 2));
+    FifoEmulator emu(tiny(s.cp_size, 5, 4, 2));
     for (std::uint32_t call = 0; call < 2; ++call)
       expect_exact(emu.run_call(s, 21, call), s);
   }

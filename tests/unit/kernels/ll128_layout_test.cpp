@@ -24,17 +24,18 @@ ExchangeShape make_shape(int cp, std::int64_t e, int d, int s, bool fp16 = false
 }
 
 TEST(Ll128Layout, WorkspaceBytesPerRankDependOnlyOnCp) {
-  EXPECT_EQ(max_channels_for(1), 64);
-  EXPECT_EQ(max_channels_for(2), 64);
-  EXPECT_EQ(max_channels_for(4), 64);
-  EXPECT_EQ(max_channels_for(8), 32);
-  EXPECT_EQ(max_channels_for(16), 16);
-  EXPECT_EQ(max_channels_for(64), 4);
-  EXPECT_EQ(workspace_bytes(1), 2109440);
-  EXPECT_EQ(workspace_bytes(2), 4214784);
-  EXPECT_EQ(workspace_bytes(4), 8425472);
-  EXPECT_EQ(workspace_bytes(8), 8425472);
-  EXPECT_EQ(workspace_bytes(16), 8425472);
+  EXPECT_EQ(max_channels_for(1), 128);
+  EXPECT_EQ(max_channels_for(2), 128);
+  EXPECT_EQ(max_channels_for(4), 128);
+  EXPECT_EQ(max_channels_for(8), 64);
+  EXPECT_EQ(max_channels_for(16), 32);
+  EXPECT_EQ(max_channels_for(64), 8);
+  EXPECT_EQ(workspace_bytes(1), 2117632);
+  EXPECT_EQ(workspace_bytes(2), 4231168);
+  EXPECT_EQ(workspace_bytes(4), 8458240);
+  EXPECT_EQ(workspace_bytes(8), 8458240);
+  EXPECT_EQ(workspace_bytes(16), 8458240);
+  EXPECT_EQ(workspace_bytes(64), 8458240);
   for (int cp = 1; cp <= kMaxCp; ++cp) {
     EXPECT_LE(workspace_bytes(cp), 16 * 1024 * 1024) << "cp=" << cp;
     EXPECT_EQ(workspace_bytes(cp) % kFifoAlignBytes, 0);
@@ -72,9 +73,10 @@ TEST(Ll128Layout, SegmentRegionsDoNotOverlap) {
 }
 
 TEST(Ll128Layout, SequenceNumbersMapToSlotsModuloDepth) {
-  const Geometry g{4, 2, 3, 5};
+  const Geometry g{4, 2, 4, 5};
   for (std::uint64_t seq = 0; seq < 20; ++seq) {
-    EXPECT_EQ(g.line_offset(1, 1, seq, 2), g.line_offset(1, 1, seq + 3, 2));
+    EXPECT_EQ(g.physical_slot(seq), seq % 4);
+    EXPECT_EQ(g.line_offset(1, 1, seq, 2), g.line_offset(1, 1, seq + 4, 2));
     EXPECT_NE(g.line_offset(1, 1, seq, 0), g.line_offset(1, 1, seq + 1, 0));
     const std::int64_t in_fifo = g.line_offset(1, 1, seq, 4) - g.fifo_offset(1, 1);
     EXPECT_GE(in_fifo, 0);
@@ -82,7 +84,92 @@ TEST(Ll128Layout, SequenceNumbersMapToSlotsModuloDepth) {
   }
   // 64-bit sequence numbers far from 0 keep their slot.
   const std::uint64_t big = (std::uint64_t{1} << 40) + 7;
-  EXPECT_EQ(g.line_offset(0, 0, big, 0) - g.fifo_offset(0, 0), (big % 3) * g.slot_bytes());
+  EXPECT_EQ(g.line_offset(0, 0, big, 0) - g.fifo_offset(0, 0), (big % 4) * g.slot_bytes());
+  // The kernel masks instead of dividing: depth must be a power of two.
+  EXPECT_NE(geometry_problem(Geometry{4, 2, 3, 5}), nullptr);
+  EXPECT_EQ(geometry_problem(Geometry{4, 2, 1, 5}), nullptr);
+  EXPECT_EQ(geometry_problem(Geometry{4, 2, 1024, 5}), nullptr);
+}
+
+TEST(Ll128Layout, FlagAlternatesAndLanePairsStartAtEvenWords) {
+  for (std::uint32_t line = 0; line < 64; ++line) {
+    const int fw = flag_word(line);
+    EXPECT_EQ(fw, line % 2 == 0 ? 15 : 0);
+    EXPECT_EQ(flag_lane(line), fw / kWordsPerLane);
+    // Payload words 0..14 fill exactly the 15 line words that are not the flag, in order.
+    std::set<int> used{fw};
+    for (int i = 0; i < kPayloadWordsPerLine; ++i) {
+      EXPECT_TRUE(used.insert(payload_slot(line, i)).second);
+      if (i > 0) {
+        EXPECT_EQ(payload_slot(line, i), payload_slot(line, i - 1) + 1);
+      }
+    }
+    EXPECT_EQ(used.size(), 16u);
+    // Lane j holds line words 2j, 2j+1 = stream words lane_first_word, +1 (the flag aside).
+    for (int part = 0; part < kLanesPerLine; ++part) {
+      const std::uint32_t w0 = lane_first_word(line, part);
+      EXPECT_EQ(w0 % 2, 0u) << line << " " << part;
+      for (int half = 0; half < 2; ++half) {
+        const int word = part * kWordsPerLane + half;
+        if (word == fw) continue;
+        const int i = word - static_cast<int>(line & 1u);  // payload index of this line word
+        EXPECT_EQ(payload_slot(line, i), word);
+        EXPECT_EQ(w0 + static_cast<std::uint32_t>(half), line * 15 + static_cast<std::uint32_t>(i));
+      }
+    }
+  }
+}
+
+TEST(Ll128Layout, KernelWindowAddressesMatchLocateWord) {
+  // The kernel's division-free addressing (KernelPlan + StreamWindow) and the reference's
+  // locate_word agree on every word of every channel.
+  for (const ExchangeShape& s :
+       {make_shape(3, 7, 8, 2), make_shape(2, 5, 24, 6, true), make_shape(1, 4, 16, 4),
+        make_shape(4, 33, 64, 2), make_shape(4, 128, 512, 2), make_shape(5, 9, 40, 10)}) {
+    const RowDivisors d = RowDivisors::make(s);
+    const auto total_lines = static_cast<int>(pair_stream_lines(s));
+    for (int channels : {1, 2, 3, 5, 17}) {
+      if (channels > total_lines) continue;
+      const KernelPlan k = make_kernel_plan(s, channels);
+      EXPECT_TRUE(same_plan(k, make_kernel_plan(s, channels)));
+      for (int ch = 0; ch < channels; ++ch) {
+        const StreamGeometry g = stream_geometry(s, channels, ch, 4);
+        for (int other = 0; other < s.cp_size; ++other) {
+          const StreamWindow w = stream_window(k, ch, other);
+          ASSERT_EQ(w.first_line, g.first_line);
+          ASSERT_EQ(w.lines, g.lines);
+          ASSERT_EQ(w.words, g.words);
+          ASSERT_EQ(w.o_words, g.o_words);
+          const std::uint32_t first = g.first_line * 15;
+          for (std::uint32_t i = 0; i < g.channel_words(); ++i) {
+            const WordLoc loc = locate_word(g, d, s.cp_size, other, first + i);
+            const std::uint32_t idx = first + i < w.o_words ? o_word_index(k, w, first + i)
+                                                            : stats_word_index(k, w, first + i);
+            ASSERT_EQ(loc.stats, first + i >= w.o_words);
+            ASSERT_EQ(static_cast<std::int64_t>(idx), loc.index) << "word " << first + i;
+          }
+          // A lane's pair inside partial_o is one row: 16-byte aligned and contiguous.
+          for (std::uint32_t line = g.first_line; line < g.first_line + g.lines; ++line) {
+            for (int part = 0; part < kLanesPerLine; ++part) {
+              const std::uint32_t w0 = lane_first_word(line, part);
+              if (w0 >= w.o_words) continue;
+              ASSERT_LT(w0 + 1, w.o_words);
+              ASSERT_EQ(o_word_index(k, w, w0) % 2, 0u);
+              ASSERT_EQ(o_word_index(k, w, w0 + 1), o_word_index(k, w, w0) + 1);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Ll128Layout, SingleWarpNeedsAtMostDepthSlotsPerCall) {
+  EXPECT_TRUE(single_warp_allowed(1, 4));
+  EXPECT_TRUE(single_warp_allowed(4, 4));
+  EXPECT_FALSE(single_warp_allowed(5, 4));
+  EXPECT_TRUE(single_warp_allowed(0, 1));
+  EXPECT_FALSE(single_warp_allowed(2, 1));
 }
 
 TEST(Ll128Layout, FlagsOfReusedSlotsNeverRepeat) {
@@ -120,41 +207,59 @@ TEST(Ll128Layout, FastDivisionIsExact) {
   }
 }
 
-TEST(Ll128Layout, ChannelsSplitEntriesIntoContiguousBalancedBlocks) {
-  for (std::int64_t e : {1, 2, 5, 16, 100, 1000, 4097}) {
-    for (int c = 1; c <= 32 && c <= e; ++c) {
+TEST(Ll128Layout, ChannelsSplitLinesIntoContiguousBalancedRanges) {
+  for (std::int64_t lines : {1, 2, 5, 16, 100, 1000, 4097}) {
+    for (int c = 1; c <= 32 && c <= lines; ++c) {
       std::int64_t next = 0;
-      std::int64_t smallest = e, largest = 0;
+      std::int64_t smallest = lines, largest = 0;
       for (int ch = 0; ch < c; ++ch) {
-        EXPECT_EQ(channel_first_entry(e, c, ch), next);
-        const std::int64_t n = channel_first_entry(e, c, ch + 1) - next;
+        EXPECT_EQ(channel_first_line(lines, c, ch), next);
+        const std::int64_t n = channel_first_line(lines, c, ch + 1) - next;
         smallest = std::min(smallest, n);
         largest = std::max(largest, n);
         next += n;
       }
-      EXPECT_EQ(next, e);
+      EXPECT_EQ(next, lines);
       EXPECT_LE(largest - smallest, 1);
       EXPECT_GE(smallest, 1);
-      // The last channel is a largest one (the launcher sizes the variant from it).
-      EXPECT_EQ(channel_first_entry(e, c, c) - channel_first_entry(e, c, c - 1), largest);
+      // Channel 0 is a largest one (the launcher sizes the variant from it).
+      EXPECT_EQ(channel_first_line(lines, c, 1) - channel_first_line(lines, c, 0), largest);
+    }
+  }
+  // The kernel's division-free split gives the same ranges: E=100 rows of D=8, S=2 (3 words
+  // each) are 300 words = 20 lines.
+  const ExchangeShape shape = make_shape(2, 100, 8, 2);
+  ASSERT_EQ(pair_stream_lines(shape), 20);
+  for (int c = 1; c <= 20; ++c) {
+    const KernelPlan k = make_kernel_plan(shape, c);
+    for (int ch = 0; ch < c; ++ch) {
+      const StreamWindow w = stream_window(k, ch, 1);
+      EXPECT_EQ(w.first_line, static_cast<std::uint32_t>(channel_first_line(20, c, ch)));
+      EXPECT_EQ(w.lines, static_cast<std::uint32_t>(channel_first_line(20, c, ch + 1) -
+                                                    channel_first_line(20, c, ch)));
+      EXPECT_EQ(w.o_base, 2u);  // row (0, 1): 1 row of 2 words in
+      EXPECT_EQ(w.stats_base, 1u);
     }
   }
 }
 
 TEST(Ll128Layout, ChannelCountFollowsTheCase) {
-  // E = 1: one channel.
+  // E = 1, D=128, S=2: 33 words = 3 lines: one channel at 4 lines per warp, 3 at 1.
   EXPECT_EQ(channel_count(make_shape(4, 1, 128, 2), 64), 1);
+  EXPECT_EQ(channel_count(make_shape(4, 1, 128, 2), 64, 1), 3);
   EXPECT_EQ(channel_count(make_shape(4, 0, 128, 2), 64), 0);
   // 128 entries of D=128, S=2: 33 words each -> 282 lines -> 64 channels (71 at 4 lines/warp).
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64), 64);
+  EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 128), 71);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 8), 36);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 32), 9);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 16), 18);
   EXPECT_EQ(channel_count(make_shape(4, 128, 128, 2), 64, 1000), 1);
   // Large E: capped by the limit.
   EXPECT_EQ(channel_count(make_shape(8, 4096, 512, 2), 32), 32);
-  // Never more channels than entries.
-  EXPECT_EQ(channel_count(make_shape(2, 3, 4096, 2), 64), 3);
+  // Never more channels than lines (not entries: one entry can feed several channels).
+  EXPECT_EQ(channel_count(make_shape(2, 3, 4096, 2), 64), 52);  // 3 x 1025 words = 205 lines
+  EXPECT_EQ(channel_count(make_shape(2, 1, 8, 2), 64, 1), 1);
 }
 
 TEST(Ll128Layout, StreamGeometryCountsWordsLinesAndSlots) {
@@ -163,37 +268,47 @@ TEST(Ll128Layout, StreamGeometryCountsWordsLinesAndSlots) {
   EXPECT_EQ(g.o_row_words, 32u);
   EXPECT_EQ(g.stats_row_words, 1u);
   EXPECT_EQ(g.words, 33u);
+  EXPECT_EQ(g.first_line, 0u);
   EXPECT_EQ(g.lines, 3u);
   EXPECT_EQ(g.slots, 1u);
+  EXPECT_EQ(g.channel_words(), 33u);
   EXPECT_EQ(g.lines_in_slot(0, 128), 3u);
 
   const ExchangeShape big = make_shape(2, 100, 512, 6);  // 128 + 3 words per entry
+  const std::int64_t lines = (100 * 131 + 14) / 15;      // 874 lines
+  ASSERT_EQ(pair_stream_lines(big), lines);
   const StreamGeometry b = stream_geometry(big, 3, 1, 16);
-  EXPECT_EQ(b.first_entry, 33);
-  EXPECT_EQ(b.entries, 33u);
-  EXPECT_EQ(b.words, 33u * 131u);
-  EXPECT_EQ(b.lines, (33u * 131u + 14u) / 15u);
+  EXPECT_EQ(b.first_line, 292u);  // 874 = 292 + 291 + 291
+  EXPECT_EQ(b.lines, 291u);
+  EXPECT_EQ(b.o_words, 100u * 128u);
+  EXPECT_EQ(b.words, 100u * 131u);
+  EXPECT_EQ(b.channel_words(), 291u * 15u);
   EXPECT_EQ(b.slots, (b.lines + 15u) / 16u);
   std::uint32_t total = 0;
   for (std::uint32_t k = 0; k < b.slots; ++k)
     total += b.lines_in_slot(k, 16);
   EXPECT_EQ(total, b.lines);
   EXPECT_EQ(b.lines_in_slot(b.slots - 1, 16), b.lines - (b.slots - 1) * 16);
+  // The last channel ends with the stream: its last line is partial.
+  const StreamGeometry last = stream_geometry(big, 3, 2, 16);
+  EXPECT_EQ(last.first_line + last.lines, 874u);
+  EXPECT_EQ(last.channel_words(), 100u * 131u - 583u * 15u);
 }
 
 TEST(Ll128Layout, WordAddressingCoversEveryWordOnce) {
-  // For each (shape, other rank) the streams of all channels hit every word of the rows
-  // (e, other) of both tensors exactly once, and nothing else.
+  // For each (shape, other rank) the channels of a pair hit every word of the rows (e, other) of
+  // both tensors exactly once, and nothing else.
   for (const ExchangeShape& s : {make_shape(3, 7, 8, 2), make_shape(2, 5, 24, 6, true),
                                  make_shape(1, 4, 16, 4), make_shape(4, 33, 64, 2)}) {
     const RowDivisors d = RowDivisors::make(s);
-    for (int channels : {1, 2, 3}) {
-      if (channels > s.entries) continue;
+    for (int channels : {1, 2, 3, 7}) {
+      if (channels > pair_stream_lines(s)) continue;
       for (int other = 0; other < s.cp_size; ++other) {
         std::set<std::pair<bool, std::int64_t>> seen;
         for (int ch = 0; ch < channels; ++ch) {
           const StreamGeometry g = stream_geometry(s, channels, ch, 4);
-          for (std::uint32_t w = 0; w < g.words; ++w) {
+          const std::uint32_t first = g.first_line * 15;
+          for (std::uint32_t w = first; w < first + g.channel_words(); ++w) {
             const WordLoc loc = locate_word(g, d, s.cp_size, other, w);
             EXPECT_TRUE(seen.insert({loc.stats, loc.index}).second);
             if (w + 1 < g.words) {

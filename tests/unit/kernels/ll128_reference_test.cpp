@@ -57,6 +57,22 @@ TEST(Ll128Reference, GoldenBytesOfAPackedLine) {
   EXPECT_EQ(bytes, golden);
 }
 
+TEST(Ll128Reference, GoldenBytesOfAnOddLine) {
+  // Stream line 1 carries payload words 15..29 in line words 1..15 and the flag in word 0.
+  std::vector<std::uint64_t> payload(31);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    payload[i] = 0x1000 + i;
+  const Line line = pack_line(payload, 1, flag_for(9));
+  EXPECT_EQ(line[0], 10u);
+  for (std::size_t i = 1; i < 16; ++i)
+    EXPECT_EQ(line[i], 0x1000 + 15 + (i - 1)) << i;
+  // Line 2 (even): payload 30 in word 0, zeros, flag in word 15.
+  const Line two = pack_line(payload, 2, 7);
+  EXPECT_EQ(two[0], 0x1000u + 30);
+  EXPECT_EQ(two[1], 0u);
+  EXPECT_EQ(two[15], 7u);
+}
+
 TEST(Ll128Reference, PackUnpackRoundTripAcrossSlots) {
   std::mt19937_64 rng(7);
   for (std::uint32_t words : {1u, 14u, 15u, 16u, 44u, 45u, 46u, 1000u}) {
@@ -66,12 +82,17 @@ TEST(Ll128Reference, PackUnpackRoundTripAcrossSlots) {
     const std::uint64_t first_seq = (std::uint64_t{1} << 35) + 3;
     const auto lines = pack_stream(payload, first_seq, 4);
     ASSERT_EQ(lines.size(), (words + 14) / 15);
-    for (std::size_t l = 0; l < lines.size(); ++l)
-      EXPECT_EQ(lines[l][kFlagWord], flag_for(first_seq + l / 4));
+    for (std::size_t l = 0; l < lines.size(); ++l) {
+      const auto fw = static_cast<std::size_t>(flag_word(static_cast<std::uint32_t>(l)));
+      EXPECT_EQ(fw, l % 2 == 0 ? 15u : 0u);
+      EXPECT_EQ(lines[l][fw], flag_for(first_seq + l / 4));
+    }
     EXPECT_EQ(unpack_stream(lines, first_seq, 4, words), payload);
     // A wrong flag anywhere is refused.
     auto bad = lines;
-    bad.back()[kFlagWord] += 4;  // the stale flag of the same physical slot one cycle later
+    const auto last = static_cast<std::uint32_t>(lines.size() - 1);
+    bad.back()[static_cast<std::size_t>(flag_word(last))] += 4;  // the stale flag of the same
+                                                                 // physical slot one cycle later
     EXPECT_THROW(unpack_stream(bad, first_seq, 4, words), Error);
   }
 }
