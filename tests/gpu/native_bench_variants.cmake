@@ -1,0 +1,56 @@
+# Extra native_sim_bench builds for before/after measurements in one GPU call (kernel author's
+# tool, off by default; docs/perf/native-speed.md). Each variant compiles the kernel sources into
+# its own executable, so that no two variants share a library:
+#   DCP_NATIVE_BENCH_VARIANTS   list of NAME=DEFINES, DEFINES a comma-separated list of
+#                               preprocessor definitions for the kernel sources, e.g.
+#                               "w8=DCP_NATIVE_WARPS_PER_CTA=8;early=DCP_NATIVE_EARLY_TRIGGER=1"
+#   DCP_NATIVE_BENCH_BASELINE   a folder holding an older kernels/ source tree (fused_alltoall.cu,
+#                               native_alltoall.cpp, ll128_reference.cpp and their headers):
+#                               builds native_sim_bench_base from it.
+set(DCP_NATIVE_BENCH_VARIANTS "" CACHE STRING "native_sim_bench variants: NAME=DEF1,DEF2;...")
+set(DCP_NATIVE_BENCH_BASELINE "" CACHE PATH "older kernels/ tree for native_sim_bench_base")
+
+function(dcp_native_bench_variant name kernel_root defines)
+  set(target native_sim_bench_${name})
+  add_executable(${target}
+    ${CMAKE_CURRENT_SOURCE_DIR}/native_sim_bench.cpp
+    ${CMAKE_CURRENT_SOURCE_DIR}/native_floor.cu
+    ${kernel_root}/kernels/fused_alltoall.cu
+    ${kernel_root}/kernels/native_alltoall.cpp
+    ${kernel_root}/kernels/ll128_reference.cpp)
+  target_include_directories(${target} BEFORE PRIVATE ${kernel_root})
+  target_compile_definitions(${target} PRIVATE ${defines})
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
+  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_core_rt Threads::Threads
+    dcp_warnings)
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
+endfunction()
+
+# The GPU test suite against a variant's kernel (correctness of a candidate before it becomes the
+# default): native_exchange_test_NAME.
+function(dcp_native_test_variant name defines)
+  set(target native_exchange_test_${name})
+  add_executable(${target}
+    ${CMAKE_CURRENT_SOURCE_DIR}/native_exchange_test.cpp
+    ${CMAKE_CURRENT_SOURCE_DIR}/gpu_test_main.cpp
+    ${PROJECT_SOURCE_DIR}/src/kernels/fused_alltoall.cu
+    ${PROJECT_SOURCE_DIR}/src/kernels/native_alltoall.cpp
+    ${PROJECT_SOURCE_DIR}/src/kernels/ll128_reference.cpp)
+  target_compile_definitions(${target} PRIVATE ${defines})
+  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_core_rt Threads::Threads
+    GTest::gtest dcp_warnings)
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
+endfunction()
+
+foreach(variant IN LISTS DCP_NATIVE_BENCH_VARIANTS)
+  string(FIND "${variant}" "=" eq)
+  string(SUBSTRING "${variant}" 0 ${eq} name)
+  math(EXPR rest "${eq} + 1")
+  string(SUBSTRING "${variant}" ${rest} -1 defs)
+  string(REPLACE "," ";" defs "${defs}")
+  dcp_native_bench_variant(${name} ${PROJECT_SOURCE_DIR}/src "${defs}")
+  dcp_native_test_variant(${name} "${defs}")
+endforeach()
+if(DCP_NATIVE_BENCH_BASELINE)
+  dcp_native_bench_variant(base ${DCP_NATIVE_BENCH_BASELINE} "DCP_NATIVE_BENCH_BASELINE=1")
+endif()
