@@ -10,8 +10,9 @@
 namespace dcp {
 
 namespace {
-constexpr std::array kAllFaults{FaultKind::kSkipLaunch, FaultKind::kCorruptLine,
-                                FaultKind::kShapeMismatch, FaultKind::kKill};
+constexpr std::array kAllFaults{FaultKind::kSkipLaunch,    FaultKind::kCorruptLine,
+                                FaultKind::kShapeMismatch, FaultKind::kKill,
+                                FaultKind::kSkipInit,      FaultKind::kRowOrder};
 }
 
 std::string_view to_string(FaultKind k) {
@@ -24,6 +25,10 @@ std::string_view to_string(FaultKind k) {
       return "shape-mismatch";
     case FaultKind::kKill:
       return "kill";
+    case FaultKind::kSkipInit:
+      return "skip-init";
+    case FaultKind::kRowOrder:
+      return "row-order";
   }
   return "?";
 }

@@ -17,6 +17,10 @@ enum class FaultKind {
                    ///< peers'; the plan agreement check must name it before any exchange
   kKill,           ///< the rank kills itself (SIGKILL) when its second planned run starts: the
                    ///< launcher must end the job, nobody may hang
+  kSkipInit,       ///< the rank's native workspace segment looks never initialised (garbage
+                   ///< counters): the init check must name the rank before any exchange
+  kRowOrder,       ///< the rank's native peer table has its own row and the next swapped: the
+                   ///< row-order check must catch it before any exchange
 };
 
 struct FaultInjection {

@@ -113,6 +113,14 @@ enum ErrorWord : int {
   kErrorWords = 4,
 };
 
+/// Row-order signature in every segment's header, after the error record: {magic ^ nonce, rank}
+/// written by the segment's owner at every setup and read back by every rank through its peer
+/// table, so a table whose row r is not rank r's segment is caught before any exchange.
+inline constexpr std::int64_t kSignatureOffset = 128;
+inline constexpr std::uint64_t kSignatureMagic = 0xDC9A2A5167A70000ull;
+static_assert(kErrorWords * kWordBytes <= kSignatureOffset);
+static_assert(kSignatureOffset + 2 * kWordBytes <= kHeaderBytes);
+
 /// Who gave up waiting.
 enum class ErrorRole : std::uint32_t {
   kSend = 0,   ///< a sender waited for FIFO credit from the receiving peer

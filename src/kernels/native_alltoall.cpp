@@ -270,9 +270,99 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
       if (s.inject->kind == FaultKind::kSkipLaunch) skip_[i] = true;
       if (s.inject->kind == FaultKind::kCorruptLine)
         params_[i].corrupt_peer = (rank + 1) % c.cp_size;
+      if (s.inject->kind == FaultKind::kRowOrder && c.cp_size > 1) {
+        // Testing aid: this rank's peer table has its own row and the next one swapped.
+        std::swap(params_[i].segments[rank], params_[i].segments[(rank + 1) % c.cp_size]);
+      }
+      if (s.inject->kind == FaultKind::kSkipInit && !ws.checked) {
+        // Testing aid: this rank's segment looks as if it had never been initialised.
+        DCP_CUDA_CHECK(cudaMemset(segments[static_cast<std::size_t>(rank)], 0xA5,
+                                  static_cast<std::size_t>(g.fifos_offset())));
+      }
     }
   }
+  if (!ws.checked) {
+    check_initialised(ws, s.first_rank);
+    ws.checked = true;
+  }
+  check_row_order(s.first_rank);
   ready_ = true;
+}
+
+void NativeAllToAll::check_initialised(const CachedWorkspace& ws, int first_rank) {
+  DCP_CUDA_CHECK(cudaDeviceSynchronize());
+  const bool sim = ws.kind == WorkspaceKind::kSim;
+  if (!sim) world_->barrier("native: workspace initialised");
+  const ll128::Geometry& g = ws.geometry;
+  const auto bytes = static_cast<std::size_t>(g.fifos_offset() - ll128::kHeaderBytes);
+  std::vector<std::uint64_t> words(bytes / sizeof(std::uint64_t));
+  std::string problem;
+  for (int r = 0; r < g.cp_size && problem.empty(); ++r) {
+    const auto* counters =
+        static_cast<const std::byte*>(ws.workspace->segment(r)) + ll128::kHeaderBytes;
+    DCP_CUDA_CHECK(cudaMemcpy(words.data(), counters, bytes, cudaMemcpyDeviceToHost));
+    for (std::size_t k = 0; k < words.size(); ++k) {
+      if (words[k] == 0) continue;
+      const auto record =
+          static_cast<std::int64_t>(k * sizeof(std::uint64_t)) / ll128::kCounterRecordBytes;
+      problem = fmt::format(
+          "native: the workspace segment of rank {} is not initialised: its counter record for "
+          "peer {} channel {} reads 0x{:x} instead of 0 (seen by rank {}). Every rank must zero "
+          "its own segment, synchronise, and pass a barrier before the first exchange "
+          "(dcp-a2a-spec.md §2.5-2.6); a rank that skips it breaks every peer's sequence numbers",
+          r, record / g.max_channels, record % g.max_channels, words[k], first_rank);
+      break;
+    }
+  }
+  const bool bad = sim ? !problem.empty() : world_->any(!problem.empty(), "native: init check");
+  if (bad) {
+    throw EnvironmentError(problem.empty()
+                               ? std::string("native: another rank found a workspace segment that "
+                                             "was not initialised (see its message)")
+                               : problem);
+  }
+}
+
+void NativeAllToAll::check_row_order(int first_rank) {
+  const std::uint64_t nonce = ++setups_;
+  const int cp = case_.cp_size;
+  // Each local rank signs the row its own table calls its own.
+  for (const auto& p : params_) {
+    const std::uint64_t sig[2] = {ll128::kSignatureMagic ^ nonce,
+                                  static_cast<std::uint64_t>(p.rank)};
+    DCP_CUDA_CHECK(cudaMemcpy(static_cast<std::byte*>(p.segments[p.rank]) + ll128::kSignatureOffset,
+                              sig, sizeof(sig), cudaMemcpyHostToDevice));
+  }
+  const bool sim = current_->kind == WorkspaceKind::kSim;
+  if (!sim) world_->barrier("native: workspace rows signed");
+  std::string problem;
+  for (const auto& p : params_) {
+    for (int r = 0; r < cp && problem.empty(); ++r) {
+      std::uint64_t sig[2] = {0, 0};
+      DCP_CUDA_CHECK(
+          cudaMemcpy(sig, static_cast<const std::byte*>(p.segments[r]) + ll128::kSignatureOffset,
+                     sizeof(sig), cudaMemcpyDeviceToHost));
+      if (sig[0] == (ll128::kSignatureMagic ^ nonce) && sig[1] == static_cast<std::uint64_t>(r))
+        continue;
+      const std::string found = sig[0] == (ll128::kSignatureMagic ^ nonce)
+                                    ? fmt::format("rank {}'s signature", sig[1])
+                                    : std::string("no current signature");
+      problem = fmt::format(
+          "native: workspace rows are not in rank order: rank {} finds {} in row {} of its peer "
+          "table, expected rank {}'s. Row r must map rank r's segment in every process; a "
+          "permuted peer table, or a communicator whose rank order differs from the workspace's "
+          "row order (dcp-a2a-spec.md §8.2), sends every line to the wrong peer",
+          p.rank, found, r, r);
+    }
+  }
+  const bool bad =
+      sim ? !problem.empty() : world_->any(!problem.empty(), "native: row-order check");
+  (void)first_rank;
+  if (bad) {
+    throw EnvironmentError(problem.empty() ? std::string("native: another rank found workspace "
+                                                         "rows out of rank order (see its message)")
+                                           : problem);
+  }
 }
 
 void NativeAllToAll::run(std::size_t slot) {

@@ -87,9 +87,17 @@ class NativeAllToAll final : public AllToAllImpl {
     ll128::Geometry geometry;
     std::unique_ptr<fabric::Workspace> workspace;
     bool needs_reset = false;  ///< a timeout left its counters inconsistent
+    bool checked = false;      ///< initialisation verified (check_initialised)
   };
 
   [[nodiscard]] ll128::Geometry geometry_for(int cp) const;
+  /// Before the first exchange on a fresh workspace: every segment's counters must read zero
+  /// (each rank initialised its own). Collective outside sim. Throws EnvironmentError naming the
+  /// rank whose segment is not initialised.
+  void check_initialised(const CachedWorkspace& ws, int first_rank);
+  /// At every setup: each local rank signs its own row through its peer table, and every rank
+  /// checks that row r of its table holds rank r's signature. Collective outside sim.
+  void check_row_order(int first_rank);
   CachedWorkspace& workspace_for(WorkspaceKind kind, const ll128::Geometry& g, int local_ranks);
 
   const World* world_;
@@ -101,6 +109,7 @@ class NativeAllToAll final : public AllToAllImpl {
   // The current case.
   bool ready_ = false;
   bool failed_ = false;
+  std::uint64_t setups_ = 0;  ///< identical on every rank (same plan): the signature nonce
   std::string failure_;
   Case case_;
   ExchangeShape shape_;
