@@ -11,7 +11,10 @@
 #   matrix    the native exchange over the full shape set in sim mode (cp 1..16, B 0..4096,
 #             D 128/512, S 2/4/6, bf16/fp16, eager/graph, PDL on/off), every case verified
 #   stress    --stress with fresh inputs every call: >= 20 M checked rows for cp 2 and 4
-#   inject    --inject skip-launch and corrupt-line (sim), expected exit codes and messages
+#   inject    --inject skip-launch, corrupt-line, skip-init, row-order, kill (sim): expected exit
+#             codes and messages
+#   sanitize  compute-sanitizer memcheck, racecheck, synccheck over the native exchange (sim)
+#   diag      dcpbench diag (full) on every visible GPU
 #   anchors   graph/eager timing of the reference's anchor shapes, 3 repetitions (sim)
 #   mpi2      everything that needs 2 GPUs: mpirun -np 2 sweeps, stress, inject (skipped with
 #             fewer than 2 GPUs)
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
     *) steps+=("$1"); shift ;;
   esac
 done
-[ ${#steps[@]} -gt 0 ] || steps=(tests default matrix stress inject anchors mpi2)
+[ ${#steps[@]} -gt 0 ] || steps=(tests default matrix stress inject anchors diag sanitize mpi2)
 OUT=${OUT:-$PWD/device-out}
 R=$OUT/results
 mkdir -p "$R"
@@ -61,12 +64,11 @@ run_step() {
 for step in "${steps[@]}"; do
   case "$step" in
   tests)
-    for t in native_exchange_test baseline_nccl_gpu_test; do
+    for t in native_exchange_test baseline_nccl_gpu_test diag_probes_gpu_test; do
       [ -x "$BIN/tests/$t" ] && run_step "test-$t" 0 "$BIN/tests/$t"
     done
-    for t in mpi_fabric_workspace_test; do
-      [ -x "$BIN/tests/$t" ] && run_step "test-$t-np2" 0 "${MPIRUN[@]}" -np 2 "$BIN/tests/$t"
-    done
+    [ -x "$BIN/tests/mpi_fabric_workspace_test" ] && run_step test-fabric-ipc-same-gpu-np2 0 \
+      "${MPIRUN[@]}" -np 2 "$BIN/tests/mpi_fabric_workspace_test" --same-gpu
     ;;
   default)
     run_step default 0 "$DCP" -q --json "$R/default-$TAG.json" --csv "$R/default-$TAG.csv"
@@ -92,14 +94,35 @@ for step in "${steps[@]}"; do
     run_step inject-corrupt-line 1 timeout 60 "$DCP" -q --workspace sim --cp-size 2 --batch 16 \
       --impl native --launch eager -n 5 -w 1 --inject corrupt-line:0 \
       --json "$R/inject-corrupt-line-$TAG.json" --csv /dev/null
+    run_step inject-skip-init 3 timeout 30 "$DCP" -q --workspace sim --cp-size 4 --batch 16 \
+      --impl native --launch eager -n 5 -w 1 --timeout 2 --inject skip-init:1 --no-files
+    run_step inject-row-order 3 timeout 30 "$DCP" -q --workspace sim --cp-size 4 --batch 16 \
+      --impl native --launch eager -n 5 -w 1 --timeout 2 --inject row-order:2 --no-files
+    run_step inject-kill 137 timeout 30 "$DCP" -q --workspace sim --cp-size 2 --batch 1,16 \
+      --impl native --launch eager -n 5 -w 1 --timeout 2 --inject kill --no-files
+    ;;
+  sanitize)
+    for tool in memcheck racecheck synccheck; do
+      for cp in 1 2; do
+        run_step "sanitize-$tool-cp$cp" 0 timeout 300 compute-sanitizer --tool "$tool" \
+          --error-exitcode 99 "$DCP" -q --workspace sim --cp-size "$cp" --batch 1,16 \
+          --head-dim 128 --stats-dim 2,6 --impl native --launch eager,graph --graph-calls 2 \
+          -n 2 -w 1 --timeout 30 --no-files
+      done
+    done
+    ;;
+  diag)
+    run_step diag 0 "$DCP" diag --json "$R/diag-$TAG.json"
     ;;
   anchors)
     for rep in 1 2 3; do
       run_step "anchors-cp2-r$rep" 0 "$DCP" -q --workspace sim --cp-size 2 --batch 1,16,64,128 \
-        --head-dim 128,512 --impl native --launch graph,eager --pdl on,off -n 2000 -w 100 \
+        --head-dim 128,512 --impl native --launch graph,eager --pdl on,off -n 1000 -w 100 \
+        --graph-calls 100 \
         --json "$R/anchors-cp2-r$rep-$TAG.json" --csv /dev/null
       run_step "anchors-cp4-r$rep" 0 "$DCP" -q --workspace sim --cp-size 4 --batch 1,128 \
-        --head-dim 128,512 --impl native --launch graph,eager --pdl on,off -n 2000 -w 100 \
+        --head-dim 128,512 --impl native --launch graph,eager --pdl on,off -n 1000 -w 100 \
+        --graph-calls 100 \
         --json "$R/anchors-cp4-r$rep-$TAG.json" --csv /dev/null
     done
     ;;
