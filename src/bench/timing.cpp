@@ -171,6 +171,23 @@ std::vector<double> measure_back_to_back(const EnqueueFn& enqueue,
 
 }  // namespace
 
+std::size_t slots_written(const TimingPlan& plan) {
+  const auto k = static_cast<std::int64_t>(plan.calls_per_sample);
+  std::int64_t calls = 0;
+  switch (plan.mode) {
+    case LaunchMode::kEager:
+      calls = std::int64_t{plan.warmup} + plan.iters;
+      break;
+    case LaunchMode::kPipelined:
+      calls = ((plan.warmup + k - 1) / k + plan.iters) * k;
+      break;
+    case LaunchMode::kGraph:
+      calls = k;
+      break;
+  }
+  return static_cast<std::size_t>(std::min<std::int64_t>(plan.ring, calls));
+}
+
 std::vector<double> measure(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,
                             const World& world, const TimingPlan& plan,
                             const std::function<void()>& after_sync) {

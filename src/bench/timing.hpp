@@ -36,6 +36,10 @@ struct TimingPlan {
   double timeout_s = 10.0;    ///< every host-side wait on the GPU or a peer
 };
 
+/// How many ring slots (0, 1, ...) the calls of `plan` write: min(ring, calls made), where a graph
+/// replays the same calls_per_sample calls.
+std::size_t slots_written(const TimingPlan& plan);
+
 /// Measures `enqueue` and returns one sample per iteration (seconds per exchange, max over local
 /// streams and over ranks). `after_sync` runs after every synchronisation (the impl's check()).
 std::vector<double> measure(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,

@@ -401,7 +401,18 @@ TEST(NativeExchange, EmptyExchangeLaunchesNothing) {
     impl.check();
     EXPECT_EQ(impl.detail(), "empty exchange: no launch");
   }
-  EXPECT_EQ(copy_segment(impl, 1), before);
+  // The exchange state (error record, counters, FIFOs) is untouched; only the row-order
+  // signature that every setup writes into the header (ll128::kSignatureOffset) may differ.
+  auto after = copy_segment(impl, 1);
+  auto mask = [](std::vector<std::uint64_t>& words) {
+    const auto first = static_cast<std::size_t>(kernels::ll128::kSignatureOffset / 8);
+    words.at(first) = 0;
+    words.at(first + 1) = 0;
+  };
+  auto expected = before;
+  mask(after);
+  mask(expected);
+  EXPECT_EQ(after, expected);
   expect_exact(impl, sim_case(4, 16, 128, 2), 2);
 }
 
