@@ -320,8 +320,14 @@ class SweepRunner {
         poison_slot(k);
       sync(streams, nullptr, "poisoning outputs", m.timeout_s);
       const TimingPlan tp = timing_plan(c);
-      const auto samples = measure([&](std::size_t slot) { impl.run(slot); }, streams, world_, tp,
-                                   [&] { impl.check(); });
+      std::vector<double> samples;
+      try {
+        samples = measure([&](std::size_t slot) { impl.run(slot); }, streams, world_, tp,
+                          [&] { impl.check(); });
+      } catch (const TimeoutError&) {
+        impl.abort_inflight();  // e.g. ncclCommAbort, so a stuck collective lets the process exit
+        throw;
+      }
       // Every set a timed call wrote is checked; a set no timed call reached (a short run with
       // fewer calls than the ring) still holds its poison and is not one of the timed outputs.
       for (std::size_t k = 0; k < slots_written(tp); ++k)
