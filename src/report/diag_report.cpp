@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <istream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <vector>
@@ -167,7 +168,7 @@ class Reader {
       }
       return v.get<int>();
     } else if constexpr (std::is_same_v<T, double>) {
-      if (v.is_null()) return NAN;
+      if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
       if (!v.is_number()) fail(path, fmt::format("expected a number, got {}", v.type_name()));
       return v.get<double>();
     } else {
