@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "bench/buffer_ring.hpp"
 #include "bench/device_data.hpp"
 #include "bench/plan_agreement.hpp"
 #include "bench/sync.hpp"
@@ -23,78 +24,11 @@ namespace dcp::bench {
 
 namespace {
 
-constexpr std::size_t kAlign = 256;
 /// Calls between synchronisations in --stress (errors surface promptly, queues stay short).
 constexpr std::int64_t kStressCallsPerSync = 64;
 /// Extra seconds past --timeout that a blocking setup/teardown step may take before the
 /// watchdog ends the job (NCCL communicator and window creation can take seconds).
 constexpr double kSetupGraceSeconds = 30.0;
-
-std::size_t align_up(std::size_t v) {
-  return (v + kAlign - 1) / kAlign * kAlign;
-}
-
-ExchangeShape shape_of(const Case& c) {
-  return ExchangeShape{c.cp_size, c.batch, c.head_dim, c.stats_dim, c.dtype == DType::kFp16};
-}
-
-/// Offsets of the four tensors inside one rank's block (identical on every rank).
-struct BlockLayout {
-  std::size_t in_o = 0, in_stats = 0, out_o = 0, out_stats = 0, total = 0;
-  explicit BlockLayout(const ExchangeShape& s) {
-    const auto o = static_cast<std::size_t>(s.o_bytes());
-    const auto st = static_cast<std::size_t>(s.stats_bytes());
-    in_o = 0;
-    in_stats = align_up(o);
-    out_o = in_stats + align_up(st);
-    out_stats = out_o + align_up(o);
-    total = std::max(kAlign, out_stats + align_up(st));
-  }
-};
-
-class CudaMallocAllocator final : public BufferAllocator {
- public:
-  void* allocate(std::size_t bytes) override {
-    void* p = nullptr;
-    DCP_CUDA_CHECK(cudaMalloc(&p, bytes));
-    return p;
-  }
-  void release(void* ptr) noexcept override { DCP_CUDA_CHECK_NOEXCEPT(cudaFree(ptr)); }
-};
-
-/// The ring of input/output sets of one case: one block per (set, local rank).
-class Ring {
- public:
-  Ring(const ExchangeShape& shape, int sets, int local_ranks, BufferAllocator& alloc)
-      : layout_(shape), alloc_(alloc) {
-    sets_.resize(static_cast<std::size_t>(sets));
-    for (auto& set : sets_) {
-      for (int l = 0; l < local_ranks; ++l) {
-        auto* base = static_cast<std::byte*>(alloc_.allocate(layout_.total));
-        blocks_.push_back(base);
-        set.ranks.push_back(RankBuffers{base + layout_.in_o, base + layout_.in_stats,
-                                        base + layout_.out_o, base + layout_.out_stats});
-      }
-    }
-  }
-  ~Ring() {
-    for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it)
-      alloc_.release(*it);
-  }
-  Ring(const Ring&) = delete;
-  Ring& operator=(const Ring&) = delete;
-
-  [[nodiscard]] const std::vector<BufferSet>& sets() const { return sets_; }
-  [[nodiscard]] const RankBuffers& at(std::size_t set, std::size_t local) const {
-    return sets_[set].ranks[local];
-  }
-
- private:
-  BlockLayout layout_;
-  BufferAllocator& alloc_;
-  std::vector<std::byte*> blocks_;
-  std::vector<BufferSet> sets_;
-};
 
 /// A fixed-size record of a first mismatch, gathered across ranks.
 struct FirstMismatchWire {
@@ -236,7 +170,7 @@ class SweepRunner {
       return result;
     }
 
-    const ExchangeShape shape = shape_of(c);
+    const ExchangeShape shape = c.shape();
     const int local = is_sim(c) ? c.cp_size : 1;
     const int first_rank = is_sim(c) ? 0 : world_.rank();
     const MeasureOptions& m = spec_.measure;
@@ -245,7 +179,7 @@ class SweepRunner {
     std::unique_ptr<BufferAllocator> own_alloc = impl.make_allocator();
     CudaMallocAllocator plain;
     BufferAllocator& alloc = own_alloc ? *own_alloc : plain;
-    Ring ring(shape, m.ring, local, alloc);
+    BufferRing ring(shape, m.ring, local, alloc);
 
     // Input set k holds call index k; every output starts poisoned.
     auto fill_slot = [&](std::size_t k, std::uint32_t call) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/shape.hpp"
 #include "core/types.hpp"
 
 namespace dcp {
@@ -29,6 +30,11 @@ struct Case {
   /// The key without the impl-specific axes (pdl, workspace): rows of different
   /// implementations that share it measured the same exchange, so speedups pair them up.
   [[nodiscard]] std::string exchange_key() const;
+
+  /// The tensor geometry of this exchange (E = batch).
+  [[nodiscard]] ExchangeShape shape() const {
+    return ExchangeShape{cp_size, batch, head_dim, stats_dim, dtype == DType::kFp16};
+  }
 
   /// Bytes of one partial_o row (D × element size).
   [[nodiscard]] std::uint64_t o_row_bytes() const;

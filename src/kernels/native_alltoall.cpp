@@ -18,16 +18,6 @@ namespace dcp::kernels {
 
 namespace {
 
-ExchangeShape shape_of(const Case& c) {
-  ExchangeShape s;
-  s.cp_size = c.cp_size;
-  s.entries = c.batch;
-  s.head_dim = c.head_dim;
-  s.stats_dim = c.stats_dim;
-  s.fp16 = c.dtype == DType::kFp16;
-  return s;
-}
-
 bool same_geometry(const ll128::Geometry& a, const ll128::Geometry& b) {
   return a.cp_size == b.cp_size && a.max_channels == b.max_channels && a.depth == b.depth &&
          a.slot_lines == b.slot_lines;
@@ -69,7 +59,7 @@ ll128::Geometry NativeAllToAll::geometry_for(int cp) const {
 
 ChannelPlan NativeAllToAll::plan(const Case& c, int local_ranks) const {
   ChannelPlan p;
-  const ExchangeShape shape = shape_of(c);
+  const ExchangeShape shape = c.shape();
   if (const char* problem = ll128::shape_problem(shape)) {
     p.problem = problem;
     return p;
@@ -140,7 +130,7 @@ ChannelPlan NativeAllToAll::plan(const Case& c, int local_ranks) const {
 
 std::optional<std::string> NativeAllToAll::unsupported_reason(const Case& c) const {
   if (!c.workspace) return "native: the case names no workspace kind (sim, ipc, fabric or auto)";
-  if (const char* problem = ll128::shape_problem(shape_of(c))) {
+  if (const char* problem = ll128::shape_problem(c.shape())) {
     return fmt::format("native: {}", problem);
   }
   const bool sim = *c.workspace == WorkspaceKind::kSim;
@@ -203,7 +193,7 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
   ready_ = false;
   const Case& c = s.c;
   if (!c.workspace) throw ConfigError("native: the case names no workspace kind");
-  const ExchangeShape shape = shape_of(c);
+  const ExchangeShape shape = c.shape();
   if (const char* problem = ll128::shape_problem(shape)) {
     throw ConfigError(fmt::format("native: {}", problem));
   }

@@ -2,4 +2,4 @@
 # kernels for several simulated ranks. See baseline_nccl_test.cpp for its environment knobs.
 dcp_gpu_test(baseline_nccl_gpu_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/baseline_nccl_test.cpp
-  LIBS dcp_baseline)
+  LIBS dcp_baseline dcp_bench)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "baseline/nccl_context.hpp"
+#include "bench/buffer_ring.hpp"
 #include "core/cuda_check.hpp"
 #include "core/impl.hpp"
 #include "core/impl_names.hpp"
@@ -25,56 +26,18 @@ namespace dcp::baseline::testing {
 
 inline constexpr std::uint64_t kSeed = 0xD0C5EEDull;
 
-inline ExchangeShape shape_of(const Case& c) {
-  return ExchangeShape{c.cp_size, c.batch, c.head_dim, c.stats_dim, c.dtype == DType::kFp16};
-}
+using bench::CudaMallocAllocator;
 
-/// Plain cudaMalloc blocks, for impls without their own allocator.
-class CudaMallocAllocator final : public BufferAllocator {
- public:
-  void* allocate(std::size_t bytes) override {
-    void* p = nullptr;
-    DCP_CUDA_CHECK(cudaMalloc(&p, bytes));
-    return p;
-  }
-  void release(void* ptr) noexcept override { DCP_CUDA_CHECK_NOEXCEPT(cudaFree(ptr)); }
-};
-
-/// One block per ring set with the runner's layout (in_o, in_stats, out_o, out_stats at
-/// 256-byte aligned offsets, identical on every rank).
+/// The runner's ring with one local rank.
 class TestRing {
  public:
-  TestRing(const ExchangeShape& shape, int sets, BufferAllocator& alloc) : alloc_(alloc) {
-    const auto o = static_cast<std::size_t>(shape.o_bytes());
-    const auto s = static_cast<std::size_t>(shape.stats_bytes());
-    in_stats_ = align(o);
-    out_o_ = in_stats_ + align(s);
-    out_stats_ = out_o_ + align(o);
-    total_ = std::max<std::size_t>(256, out_stats_ + align(s));
-    for (int k = 0; k < sets; ++k) {
-      auto* base = static_cast<std::byte*>(alloc_.allocate(total_));
-      blocks_.push_back(base);
-      BufferSet set;
-      set.ranks.push_back(RankBuffers{base, base + in_stats_, base + out_o_, base + out_stats_});
-      sets_.push_back(set);
-    }
-  }
-  ~TestRing() {
-    for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it)
-      alloc_.release(*it);
-  }
-  TestRing(const TestRing&) = delete;
-  TestRing& operator=(const TestRing&) = delete;
-
-  [[nodiscard]] const std::vector<BufferSet>& sets() const { return sets_; }
-  [[nodiscard]] const RankBuffers& at(std::size_t k) const { return sets_[k].ranks[0]; }
+  TestRing(const ExchangeShape& shape, int sets, BufferAllocator& alloc)
+      : ring_(shape, sets, 1, alloc) {}
+  [[nodiscard]] const std::vector<BufferSet>& sets() const { return ring_.sets(); }
+  [[nodiscard]] const RankBuffers& at(std::size_t k) const { return ring_.at(k, 0); }
 
  private:
-  static std::size_t align(std::size_t v) { return (v + 255) / 256 * 256; }
-  BufferAllocator& alloc_;
-  std::size_t in_stats_ = 0, out_o_ = 0, out_stats_ = 0, total_ = 0;
-  std::vector<std::byte*> blocks_;
-  std::vector<BufferSet> sets_;
+  bench::BufferRing ring_;
 };
 
 /// What one run_exchange() saw.
@@ -92,7 +55,7 @@ struct ExchangeReport {
 inline ExchangeReport run_exchange(AllToAllImpl& impl, NcclContext& ctx, const Case& c, int rank,
                                    const ExchangeSetup* overrides = nullptr, int sets = 2,
                                    double timeout_s = 30.0) {
-  const ExchangeShape shape = shape_of(c);
+  const ExchangeShape shape = c.shape();
   const auto o_elems = static_cast<std::size_t>(shape.rows() * shape.head_dim);
   const auto s_elems = static_cast<std::size_t>(shape.rows() * shape.stats_dim);
   const bool moves_stats = impl_moves_stats(impl.name());

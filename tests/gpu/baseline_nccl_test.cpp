@@ -37,7 +37,6 @@ namespace {
 
 using testing::kSeed;
 using testing::run_exchange;
-using testing::shape_of;
 
 constexpr double kTimeoutS = 20.0;
 
@@ -170,7 +169,7 @@ void run_one_rank_cases(const Variant& v) {
     const testing::ExchangeReport r = run_exchange(*impl, *ctx(), c, 0, nullptr, 2, kTimeoutS);
     EXPECT_TRUE(r.eager.ok()) << r.eager.summary();
     EXPECT_TRUE(r.graph.ok()) << r.graph.summary();
-    const auto rows = static_cast<std::uint64_t>(2 * shape_of(c).rows());
+    const auto rows = static_cast<std::uint64_t>(2 * c.shape().rows());
     EXPECT_EQ(r.eager.rows_checked, rows);
     EXPECT_EQ(r.graph.rows_checked, rows);
     EXPECT_TRUE(r.stats_untouched) << "nccl-1x wrote softmax_stats";

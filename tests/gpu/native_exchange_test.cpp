@@ -267,9 +267,8 @@ TEST(NativeExchange, RepeatedCallsWithoutReinit) {
     for (int peer = 0; peer < 4; ++peer) {
       for (int ch = 0; ch < g.max_channels; ++ch) {
         const std::uint64_t want =
-            ch < channels
-                ? 200u * ll::stream_geometry(shape_of(c), channels, ch, g.slot_lines).slots
-                : 0u;
+            ch < channels ? 200u * ll::stream_geometry(c.shape(), channels, ch, g.slot_lines).slots
+                          : 0u;
         const auto rec = static_cast<std::size_t>(g.counter_offset(peer, ch) / 8);
         EXPECT_EQ(seg[rec + ll::kHeadWord], want);
         EXPECT_EQ(seg[rec + ll::kTailWord], want);

@@ -34,23 +34,13 @@ inline Case sim_case(int cp, std::int64_t batch, int head_dim, int stats_dim,
   return c;
 }
 
-inline ExchangeShape shape_of(const Case& c) {
-  ExchangeShape s;
-  s.cp_size = c.cp_size;
-  s.entries = c.batch;
-  s.head_dim = c.head_dim;
-  s.stats_dim = c.stats_dim;
-  s.fp16 = c.dtype == DType::kFp16;
-  return s;
-}
-
 /// Buffers and streams for one case; the impl is owned by the caller (so that its workspace
 /// cache spans cases).
 class SimHarness {
  public:
   SimHarness(kernels::NativeAllToAll& impl, const Case& c, int ring, double timeout_s = 10.0,
              std::optional<FaultInjection> inject = std::nullopt)
-      : impl_(impl), case_(c), shape_(shape_of(c)), timeout_s_(timeout_s) {
+      : impl_(impl), case_(c), shape_(c.shape()), timeout_s_(timeout_s) {
     const int cp = c.cp_size;
     for (int r = 0; r < cp; ++r)
       streams_.emplace_back();
