@@ -11,6 +11,7 @@
 
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "report/context_json.hpp"
 
 namespace dcp::cli {
 
@@ -18,40 +19,6 @@ namespace {
 
 /// Bytes each rank contributes to the gather of RankInfo (JSON text, zero-padded).
 constexpr std::size_t kRankInfoWireBytes = 4096;
-
-nlohmann::json to_wire(const RankInfo& r) {
-  return {{"rank", r.rank},
-          {"local_rank", r.local_rank},
-          {"host", r.host},
-          {"device", r.device},
-          {"gpu_name", r.gpu_name},
-          {"gpu_uuid", r.gpu_uuid},
-          {"pci_bus_id", r.pci_bus_id},
-          {"sm_count", r.sm_count},
-          {"cc_major", r.cc_major},
-          {"cc_minor", r.cc_minor},
-          {"driver", r.driver_version},
-          {"runtime", r.runtime_version},
-          {"nccl", r.nccl_version}};
-}
-
-RankInfo from_wire(const nlohmann::json& j) {
-  RankInfo r;
-  r.rank = j.at("rank");
-  r.local_rank = j.at("local_rank");
-  r.host = j.at("host");
-  r.device = j.at("device");
-  r.gpu_name = j.at("gpu_name");
-  r.gpu_uuid = j.at("gpu_uuid");
-  r.pci_bus_id = j.at("pci_bus_id");
-  r.sm_count = j.at("sm_count");
-  r.cc_major = j.at("cc_major");
-  r.cc_minor = j.at("cc_minor");
-  r.driver_version = j.at("driver");
-  r.runtime_version = j.at("runtime");
-  r.nccl_version = j.at("nccl");
-  return r;
-}
 
 }  // namespace
 
@@ -67,7 +34,7 @@ std::string utc_now_iso8601() {
 RunContext collect_context(const World& world, const RankInfo& mine,
                            const std::vector<std::string>& argv, const std::string& nccl_compiled,
                            const std::vector<std::string>& notes) {
-  const std::string text = to_wire(mine).dump();
+  const std::string text = report::rank_info_to_json(mine).dump();
   DCP_CHECK(text.size() < kRankInfoWireBytes, "rank description too long to gather");
   std::array<char, kRankInfoWireBytes> wire{};
   std::copy(text.begin(), text.end(), wire.begin());
@@ -85,7 +52,8 @@ RunContext collect_context(const World& world, const RankInfo& mine,
   ctx.notes = notes;
   std::map<std::string, int> per_gpu;
   for (const auto& w : all) {
-    RankInfo r = from_wire(nlohmann::json::parse(std::string(w.data())));
+    RankInfo r = report::rank_info_from_json(nlohmann::json::parse(std::string(w.data())),
+                                             "rank description", "gather", "rank");
     if (std::find(ctx.hosts.begin(), ctx.hosts.end(), r.host) == ctx.hosts.end()) {
       ctx.hosts.push_back(r.host);
     }

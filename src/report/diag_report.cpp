@@ -1,5 +1,7 @@
 #include "report/diag_report.hpp"
 
+#include "report/context_json.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -102,36 +104,6 @@ ordered_json number_or_null(double v) {
   return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
 }
 
-ordered_json context_json(const RunContext& c) {
-  ordered_json ranks = ordered_json::array();
-  for (const auto& r : c.ranks) {
-    ranks.push_back({{"rank", r.rank},
-                     {"local_rank", r.local_rank},
-                     {"host", r.host},
-                     {"device", r.device},
-                     {"gpu_name", r.gpu_name},
-                     {"gpu_uuid", r.gpu_uuid},
-                     {"pci_bus_id", r.pci_bus_id},
-                     {"sm_count", r.sm_count},
-                     {"cc_major", r.cc_major},
-                     {"cc_minor", r.cc_minor},
-                     {"driver_version", r.driver_version},
-                     {"runtime_version", r.runtime_version},
-                     {"nccl_version", r.nccl_version}});
-  }
-  return {{"tool_version", c.tool_version},
-          {"git_sha", c.git_sha},
-          {"build_type", c.build_type},
-          {"argv", c.argv},
-          {"utc_time", c.utc_time},
-          {"world_size", c.world_size},
-          {"hosts", c.hosts},
-          {"ranks", ranks},
-          {"nccl_compiled_version", c.nccl_compiled_version},
-          {"topology", c.topology},
-          {"notes", c.notes}};
-}
-
 /// Reading: every access names the field, so a bad file gives a one-line message.
 class Reader {
  public:
@@ -195,40 +167,6 @@ class Reader {
  private:
   std::string source_;
 };
-
-RunContext read_context(const Reader& rd, const json& j, const std::string& path) {
-  RunContext c;
-  c.tool_version = rd.get<std::string>(j, "tool_version", path);
-  c.git_sha = rd.get<std::string>(j, "git_sha", path);
-  c.build_type = rd.get<std::string>(j, "build_type", path);
-  c.argv = rd.get<std::vector<std::string>>(j, "argv", path);
-  c.utc_time = rd.get<std::string>(j, "utc_time", path);
-  c.world_size = rd.get<int>(j, "world_size", path);
-  c.hosts = rd.get<std::vector<std::string>>(j, "hosts", path);
-  const json& ranks = rd.array(j, "ranks", path);
-  for (std::size_t i = 0; i < ranks.size(); ++i) {
-    const std::string p = fmt::format("{}.ranks[{}]", path, i);
-    RankInfo r;
-    r.rank = rd.get<int>(ranks[i], "rank", p);
-    r.local_rank = rd.get<int>(ranks[i], "local_rank", p);
-    r.host = rd.get<std::string>(ranks[i], "host", p);
-    r.device = rd.get<int>(ranks[i], "device", p);
-    r.gpu_name = rd.get<std::string>(ranks[i], "gpu_name", p);
-    r.gpu_uuid = rd.get<std::string>(ranks[i], "gpu_uuid", p);
-    r.pci_bus_id = rd.get<std::string>(ranks[i], "pci_bus_id", p);
-    r.sm_count = rd.get<int>(ranks[i], "sm_count", p);
-    r.cc_major = rd.get<int>(ranks[i], "cc_major", p);
-    r.cc_minor = rd.get<int>(ranks[i], "cc_minor", p);
-    r.driver_version = rd.get<std::string>(ranks[i], "driver_version", p);
-    r.runtime_version = rd.get<std::string>(ranks[i], "runtime_version", p);
-    r.nccl_version = rd.get<std::string>(ranks[i], "nccl_version", p);
-    c.ranks.push_back(std::move(r));
-  }
-  c.nccl_compiled_version = rd.get<std::string>(j, "nccl_compiled_version", path);
-  c.topology = rd.get<std::string>(j, "topology", path);
-  c.notes = rd.get<std::vector<std::string>>(j, "notes", path);
-  return c;
-}
 
 }  // namespace
 
@@ -317,7 +255,7 @@ void write_diag_json(const DiagReport& report, std::ostream& os) {
                  {"units",
                   "matrix values in SI units: seconds (s), bytes per second (B/s); "
                   "check numbers in the check's own unit"}};
-  j["context"] = context_json(report.context);
+  j["context"] = context_to_json(report.context);
   j["options"] = {{"quick", report.options.quick},
                   {"timeout_s", report.options.timeout_s},
                   {"checks", report.options.groups}};
@@ -386,7 +324,7 @@ DiagReport read_diag_json(std::istream& is, std::string_view source) {
   }
 
   DiagReport r;
-  r.context = read_context(rd, rd.at(j, "context", ""), "context");
+  r.context = context_from_json(rd.at(j, "context", ""), "diag report", source, "context");
   const json& opt = rd.at(j, "options", "");
   r.options.quick = rd.get<bool>(opt, "quick", "options");
   r.options.timeout_s = rd.get<double>(opt, "timeout_s", "options");

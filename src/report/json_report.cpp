@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/bandwidth.hpp"
+#include "report/context_json.hpp"
 #include "report/json_read.hpp"
 #include "report/json_write.hpp"
 #include "report/report_error.hpp"
@@ -27,50 +28,6 @@ using detail::quote_for_message;
 
 // ---------------------------------------------------------------------------------------------
 // Writing
-
-OJ strings_to_json(const std::vector<std::string>& v) {
-  OJ a = OJ::array();
-  for (const auto& s : v)
-    a.push_back(s);
-  return a;
-}
-
-OJ rank_to_json(const RankInfo& r) {
-  OJ j;
-  j["rank"] = r.rank;
-  j["local_rank"] = r.local_rank;
-  j["host"] = r.host;
-  j["device"] = r.device;
-  j["gpu_name"] = r.gpu_name;
-  j["gpu_uuid"] = r.gpu_uuid;
-  j["pci_bus_id"] = r.pci_bus_id;
-  j["sm_count"] = r.sm_count;
-  j["cc_major"] = r.cc_major;
-  j["cc_minor"] = r.cc_minor;
-  j["driver_version"] = r.driver_version;
-  j["runtime_version"] = r.runtime_version;
-  j["nccl_version"] = r.nccl_version;
-  return j;
-}
-
-OJ context_to_json(const RunContext& c) {
-  OJ j;
-  j["tool_version"] = c.tool_version;
-  j["git_sha"] = c.git_sha;
-  j["build_type"] = c.build_type;
-  j["argv"] = strings_to_json(c.argv);
-  j["utc_time"] = c.utc_time;
-  j["world_size"] = c.world_size;
-  j["hosts"] = strings_to_json(c.hosts);
-  OJ ranks = OJ::array();
-  for (const auto& r : c.ranks)
-    ranks.push_back(rank_to_json(r));
-  j["ranks"] = std::move(ranks);
-  j["nccl_compiled_version"] = c.nccl_compiled_version;
-  j["topology"] = c.topology;
-  j["notes"] = strings_to_json(c.notes);
-  return j;
-}
 
 OJ stats_to_json(const SampleStats& s) {
   OJ j;
@@ -178,17 +135,6 @@ OJ speedup_to_json(const Speedup& s) {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-std::vector<std::string> read_strings(const JsonReader& rd, const J& obj, const std::string& path,
-                                      std::string_view key) {
-  const J& arr = rd.array(obj, path, key);
-  const std::string p = child_path(path, key);
-  std::vector<std::string> out;
-  out.reserve(arr.size());
-  for (std::size_t i = 0; i < arr.size(); ++i)
-    out.push_back(rd.as_string(arr[i], index_path(p, i)));
-  return out;
-}
-
 /// [low, high] or null.
 std::optional<Interval> read_interval(const JsonReader& rd, const J& obj, const std::string& path,
                                       std::string_view key) {
@@ -200,46 +146,6 @@ std::optional<Interval> read_interval(const JsonReader& rd, const J& obj, const 
     rd.fail(p, fmt::format("expected [low, high] or null, got an array of {} values", v.size()));
   }
   return Interval{rd.as_number(v[0], index_path(p, 0)), rd.as_number(v[1], index_path(p, 1))};
-}
-
-RankInfo read_rank(const JsonReader& rd, const J& j, const std::string& p) {
-  rd.expect_object(j, p);
-  RankInfo r;
-  r.rank = rd.get_int(j, p, "rank");
-  r.local_rank = rd.get_int(j, p, "local_rank");
-  r.host = rd.get_string(j, p, "host");
-  r.device = rd.get_int(j, p, "device");
-  r.gpu_name = rd.get_string(j, p, "gpu_name");
-  r.gpu_uuid = rd.get_string(j, p, "gpu_uuid");
-  r.pci_bus_id = rd.get_string(j, p, "pci_bus_id");
-  r.sm_count = rd.get_int(j, p, "sm_count");
-  r.cc_major = rd.get_int(j, p, "cc_major");
-  r.cc_minor = rd.get_int(j, p, "cc_minor");
-  r.driver_version = rd.get_string(j, p, "driver_version");
-  r.runtime_version = rd.get_string(j, p, "runtime_version");
-  r.nccl_version = rd.get_string(j, p, "nccl_version");
-  return r;
-}
-
-RunContext read_context(const JsonReader& rd, const J& root) {
-  const std::string p = "context";
-  const J& j = rd.object(root, "", p);
-  RunContext c;
-  c.tool_version = rd.get_string(j, p, "tool_version");
-  c.git_sha = rd.get_string(j, p, "git_sha");
-  c.build_type = rd.get_string(j, p, "build_type");
-  c.argv = read_strings(rd, j, p, "argv");
-  c.utc_time = rd.get_string(j, p, "utc_time");
-  c.world_size = rd.get_int(j, p, "world_size");
-  c.hosts = read_strings(rd, j, p, "hosts");
-  const J& ranks = rd.array(j, p, "ranks");
-  const std::string rp = child_path(p, "ranks");
-  for (std::size_t i = 0; i < ranks.size(); ++i)
-    c.ranks.push_back(read_rank(rd, ranks[i], index_path(rp, i)));
-  c.nccl_compiled_version = rd.get_string(j, p, "nccl_compiled_version");
-  c.topology = rd.get_string(j, p, "topology");
-  c.notes = read_strings(rd, j, p, "notes");
-  return c;
 }
 
 SampleStats read_stats(const JsonReader& rd, const J& obj, const std::string& path) {
@@ -481,7 +387,7 @@ RunReport run_report_from_json(const J& j, std::string_view origin) {
   const JsonReader rd("report", std::string(origin));
   check_schema(rd, j);
   RunReport report;
-  report.context = read_context(rd, j);
+  report.context = context_from_json(rd.object(j, "", "context"), "report", origin, "context");
   report.spec = read_config(rd, j);
   {
     const J& floors = rd.array(j, "", "launch_floors");
