@@ -19,6 +19,9 @@ target_link_libraries(dcp_report_test_support PUBLIC dcp_report GTest::gtest PRI
 dcp_unit_test(report_json_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/json_report_test.cpp
   LIBS dcp_report_test_support)
+dcp_unit_test(report_context_json_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/context_json_test.cpp
+  LIBS dcp_report)
 dcp_unit_test(report_csv_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/csv_report_test.cpp
   LIBS dcp_report_test_support)
