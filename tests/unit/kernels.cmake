@@ -9,3 +9,7 @@ dcp_unit_test(ll128_reference_test
 dcp_unit_test(ll128_emulation_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_emulation_test.cpp
   LIBS dcp_ll128)
+# The direct-store protocol (dcp_direct is pure host C++ as well): layout and workspace sizing.
+dcp_unit_test(direct_layout_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_layout_test.cpp
+  LIBS dcp_direct)
