@@ -43,6 +43,7 @@
 /// C++20 and host-compilable (included by .cu files); no CUDA headers.
 
 #include <cstdint>
+#include <type_traits>
 
 #include "core/host_device.hpp"
 #include "core/shape.hpp"
@@ -341,6 +342,9 @@ constexpr std::int64_t workspace_bytes(int cp, std::int64_t max_entries, int hea
                                        int stats_dim) {
   return geometry_for(cp, max_entries, head_dim, stats_dim).segment_bytes();
 }
+
+// Kernel parameters carry these by value.
+static_assert(std::is_trivially_copyable_v<Geometry> && std::is_trivially_copyable_v<Layout>);
 
 // Worked sizes (D = 512 bf16 rows and one fp32 LSE per row: 1028 bytes per entry).
 static_assert(target_block_bytes(2) == 64 * 1024 && target_block_bytes(8) == 16 * 1024);

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "core/host_device.hpp"
 #include "core/shape.hpp"
@@ -116,6 +117,8 @@ struct FusedPlan {
   int resident_needed = 0;             ///< ctas x local_grids
   int resident_capacity = 0;           ///< sm_count x ctas_per_sm
 };
+
+static_assert(std::is_trivially_copyable_v<FusedPlan>, "passed to the kernels by value");
 
 /// Units owned by CTA `cta`: with q = units / C and r = units % C, CTAs [0, r) own q + 1 and the
 /// others q, contiguous and in order (CTA 0 owns a largest range).
