@@ -74,6 +74,11 @@ inline constexpr FloatFormat kBf16Format{7, -126};
 inline constexpr FloatFormat kFp16Format{10, -14};
 inline constexpr FloatFormat kFp32Format{23, -126};
 
+/// The format of a 16-bit output element (a value, usable in device code).
+DCP_HOST_DEVICE DCP_FORCEINLINE FloatFormat half_format(bool fp16) {
+  return fp16 ? FloatFormat{10, -14} : FloatFormat{7, -126};
+}
+
 /// The spacing of `format`'s values at |x| (see the file comment); x finite.
 DCP_HOST_DEVICE DCP_FORCEINLINE double ulp_at(double x, FloatFormat format) {
   // floor(log2 |x|) from the exponent bits; 0 and double subnormals fall below every emin here.
@@ -100,7 +105,7 @@ DCP_HOST_DEVICE DCP_FORCEINLINE double element_error_ulps(std::uint16_t got, dou
   if (detail::is_inf_double(exact) || detail::is_nan_double(exact)) {
     return error_in_ulps(g, exact, 1.0);
   }
-  return error_in_ulps(g, exact, ulp_at(exact, fp16 ? kFp16Format : kBf16Format));
+  return error_in_ulps(g, exact, ulp_at(exact, half_format(fp16)));
 }
 
 /// Error of an lse_out value in fp32 ulps at max(|exact|, 1).
@@ -110,7 +115,7 @@ DCP_HOST_DEVICE DCP_FORCEINLINE double lse_error_ulps(float got, double exact) {
     return error_in_ulps(g, exact, 1.0);
   }
   const double magnitude = exact < 0 ? -exact : exact;
-  return error_in_ulps(g, exact, ulp_at(magnitude > 1.0 ? magnitude : 1.0, kFp32Format));
+  return error_in_ulps(g, exact, ulp_at(magnitude > 1.0 ? magnitude : 1.0, FloatFormat{23, -126}));
 }
 
 }  // namespace dcp::merge

@@ -47,3 +47,12 @@ add_test(NAME merge_digest_control COMMAND ${CMAKE_COMMAND}
   -P ${CMAKE_CURRENT_LIST_DIR}/merge/compare_digests.cmake)
 set_tests_properties(merge_digest_control PROPERTIES LABELS unit TIMEOUT 120
   SKIP_REGULAR_EXPRESSION "SKIP:")
+
+# Full builds: the merge kernel's and device checker's PTX (same flags as dcp_merge) holds no
+# fused, flushed or approximate fp32 instruction (tests/unit/merge/check_ptx.cmake).
+if(TARGET dcp_merge_ptx)
+  add_test(NAME merge_ptx_exact COMMAND ${CMAKE_COMMAND}
+    "-DPTX=$<JOIN:$<TARGET_OBJECTS:dcp_merge_ptx>,|>"
+    -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
+  set_tests_properties(merge_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
+endif()
