@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "core/cuda_check.hpp"
 #include "merge/merge_kernel.hpp"
@@ -71,22 +72,17 @@ __device__ void merge_chunk(const KernelArgs& a, std::int64_t e, int chunk, cons
   std::uint16_t* dst = a.out + e * a.head_dim + chunk * V;
   std::uint16_t out[V];
   if constexpr (V == 8) {
+    // One 16-byte load per live source; memcpy keeps the memory order (element j at bytes 2j,
+    // 2j + 1) without any assumption about how the vector's words map to elements.
     merge_lanes<8>(
         scale, live, a.fp16,
         [&](int s, std::uint16_t* bits) {
           const uint4 v = *reinterpret_cast<const uint4*>(src + std::int64_t{s} * a.head_dim);
-          const unsigned words[4] = {v.x, v.y, v.z, v.w};
-          for (int j = 0; j < 4; ++j) {
-            bits[2 * j] = static_cast<std::uint16_t>(words[j] & 0xFFFFu);
-            bits[2 * j + 1] = static_cast<std::uint16_t>(words[j] >> 16);
-          }
+          memcpy(bits, &v, sizeof v);
         },
         out);
     uint4 v;
-    v.x = out[0] | (static_cast<unsigned>(out[1]) << 16);
-    v.y = out[2] | (static_cast<unsigned>(out[3]) << 16);
-    v.z = out[4] | (static_cast<unsigned>(out[5]) << 16);
-    v.w = out[6] | (static_cast<unsigned>(out[7]) << 16);
+    memcpy(&v, out, sizeof v);
     *reinterpret_cast<uint4*>(dst) = v;
   } else {
     merge_lanes<1>(
