@@ -56,3 +56,8 @@ if(TARGET dcp_merge_ptx)
     -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
   set_tests_properties(merge_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
 endif()
+
+# The model presets (configs/models/*.json) follow their schema (configs/models/README.md).
+dcp_unit_test(model_presets_test SOURCES merge/model_presets_test.cpp
+  LIBS nlohmann_json::nlohmann_json)
+target_compile_definitions(model_presets_test PRIVATE DCP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
