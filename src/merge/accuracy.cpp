@@ -1,0 +1,45 @@
+// Accuracy's arithmetic and its one-line summary (merge/accuracy.hpp).
+#include "merge/accuracy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace dcp::merge {
+
+double Accuracy::ulp_mean() const {
+  return elements_checked == 0 ? 0.0 : ulp_sum / static_cast<double>(elements_checked);
+}
+
+double Accuracy::lse_ulp_mean() const {
+  return rows_checked == 0 ? 0.0 : lse_ulp_sum / static_cast<double>(rows_checked);
+}
+
+void Accuracy::merge(const Accuracy& other) {
+  rows_checked += other.rows_checked;
+  rows_identical += other.rows_identical;
+  elements_checked += other.elements_checked;
+  values_differing += other.values_differing;
+  ulp_max = std::max(ulp_max, other.ulp_max);
+  ulp_sum += other.ulp_sum;
+  lse_ulp_max = std::max(lse_ulp_max, other.lse_ulp_max);
+  lse_ulp_sum += other.lse_ulp_sum;
+  if (!first && other.first) first = other.first;
+}
+
+std::string Accuracy::summary() const {
+  std::string s = fmt::format(
+      "rows {}/{} identical to the reference; vs fp64: max {:.3g} ulp (mean {:.3g}), lse_out "
+      "max {:.3g} ulp (mean {:.3g})",
+      rows_identical, rows_checked, ulp_max, ulp_mean(), lse_ulp_max, lse_ulp_mean());
+  if (first) {
+    const MergeDifference& f = *first;
+    s += fmt::format("; first difference: rank {} call {} entry {} {} got {:#x} expected {:#x}",
+                     f.dst_rank, f.call, f.entry,
+                     f.element < 0 ? std::string("lse_out") : fmt::format("element {}", f.element),
+                     f.got_bits, f.expected_bits);
+  }
+  return s;
+}
+
+}  // namespace dcp::merge
