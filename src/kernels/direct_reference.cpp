@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstring>
 #include <exception>
-#include <limits>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -16,6 +14,8 @@
 #include "core/pattern.hpp"
 #include "kernels/direct_workspace.hpp"
 #include "kernels/fused_plan.hpp"
+#include "merge/merge_shape.hpp"
+#include "merge/reference.hpp"
 
 namespace dcp::kernels::direct {
 
@@ -58,20 +58,6 @@ void run_threads(int n, F&& f) {
 }
 
 }  // namespace
-
-float reduce_input_lse(std::uint64_t seed, std::uint32_t call, int src, int dst,
-                       std::int64_t entry) {
-  const auto d = static_cast<std::uint32_t>(dst);
-  const auto e = static_cast<std::uint64_t>(entry);
-  const pattern::Coord all{seed, call, 0xFFFFFFFFu, d, e, 1};
-  if (pattern::hash(pattern::Tensor::kStats, all) % 16 == 0) {
-    return -std::numeric_limits<float>::infinity();
-  }
-  const pattern::Coord c{seed, call, static_cast<std::uint32_t>(src), d, e, 0};
-  const std::uint64_t h = pattern::hash(pattern::Tensor::kStats, c);
-  if (h % 8 == 0) return -std::numeric_limits<float>::infinity();
-  return static_cast<float>((h >> 8) % 8192) / 256.0f - 16.0f;
-}
 
 // ---- the emulated workspace ---------------------------------------------------------------------
 
@@ -133,12 +119,15 @@ struct Workspace {
   }
 };
 
-/// One rank's tensors. Exchange: in/out [E, cp, D] and [E, cp, S]. Reduce: in as for exchange
-/// (S = 1: the LSE), out [E, D] and [E] (lse_out as fp32 bits).
+/// One rank's tensors. Exchange: in/out [E, cp, D] and [E, cp, S] (stats as fp32 bits).
+/// Reduce: in as for exchange with S = 1 (the LSE), out [E, D] and lse_out [E].
 struct RankData {
   std::vector<std::uint16_t> in_o, out_o;
   std::vector<std::uint32_t> in_stats, out_stats;
+  std::vector<float> lse_out;
 };
+
+static_assert(kMaxCp <= merge::kMaxCp, "the merge routine handles every cp of the layout");
 
 /// Everything a CTA needs besides its program.
 struct CallContext {
@@ -264,45 +253,68 @@ class CtaRunner {
   /// Reads block `a.block` of every source from this rank's regions (parity) and writes the
   /// outputs: the rows (exchange) or their merge (reduce).
   void deliver(const Action& a) {
+    if (ctx_.options.reduce) {
+      deliver_merged(a);
+      return;
+    }
     const Layout& l = ctx_.layout;
     const int cp = l.cp_size;
     const int d = ctx_.shape.head_dim;
     const int s = ctx_.shape.stats_dim;
-    std::vector<std::uint16_t> rows(static_cast<std::size_t>(cp) * static_cast<std::size_t>(d));
-    std::vector<const std::uint16_t*> row_ptrs(static_cast<std::size_t>(cp));
-    std::vector<float> lse(static_cast<std::size_t>(cp));
     for (std::uint32_t e = l.block_first(a.block);
          e < l.block_first(a.block) + l.block_size(a.block); ++e) {
       for (int src = 0; src < cp; ++src) {
         const std::int64_t region = g_.region_offset(a.parity, src);
-        std::uint16_t* dst = ctx_.options.reduce
-                                 ? rows.data() + static_cast<std::ptrdiff_t>(src) * d
-                                 : ctx_.data.out_o.data() + (std::int64_t{e} * cp + src) * d;
+        const std::int64_t row = std::int64_t{e} * cp + src;
+        std::uint16_t* dst = ctx_.data.out_o.data() + row * d;
         for (int i = 0; i < d / 2; ++i) {
           const std::uint32_t u = ctx_.ws.unit(ctx_.rank, region + l.row_offset(e) + 4 * i)
                                       .load(std::memory_order_relaxed);
           std::memcpy(dst + 2 * i, &u, sizeof u);
         }
         for (int k = 0; k < s; ++k) {
-          const std::uint32_t u = ctx_.ws.unit(ctx_.rank, region + l.stats_offset(e) + 4 * k)
-                                      .load(std::memory_order_relaxed);
-          if (ctx_.options.reduce) {
-            lse[static_cast<std::size_t>(src)] = bits_float(u);
-          } else {
-            ctx_.data.out_stats[static_cast<std::size_t>((std::int64_t{e} * cp + src) * s + k)] = u;
-          }
+          ctx_.data.out_stats[static_cast<std::size_t>(row * s + k)] =
+              ctx_.ws.unit(ctx_.rank, region + l.stats_offset(e) + 4 * k)
+                  .load(std::memory_order_relaxed);
         }
-        row_ptrs[static_cast<std::size_t>(src)] =
-            rows.data() + static_cast<std::ptrdiff_t>(src) * d;
       }
-      if (ctx_.options.reduce) {
-        float out_lse = 0;
-        ctx_.options.merge(row_ptrs, lse, ctx_.shape.fp16,
-                           std::span<std::uint16_t>(ctx_.data.out_o.data() + std::int64_t{e} * d,
-                                                    static_cast<std::size_t>(d)),
-                           out_lse);
-        ctx_.data.out_stats[e] = float_bits(out_lse);
+    }
+  }
+
+  /// The fused kernel's merge of one block: per entry, the weights once from the cp LSEs
+  /// (merge_weights), then 8 elements (16 bytes) at a time from the live sources only
+  /// (merge_lanes calls the load for live sources, in source order).
+  void deliver_merged(const Action& a) {
+    const Layout& l = ctx_.layout;
+    const int cp = l.cp_size;
+    const int d = ctx_.shape.head_dim;
+    constexpr int kLanes = 8;  // one 16-byte vector of bf16/fp16
+    float lse[merge::kMaxCp];
+    float scale[merge::kMaxCp];
+    for (std::uint32_t e = l.block_first(a.block);
+         e < l.block_first(a.block) + l.block_size(a.block); ++e) {
+      for (int src = 0; src < cp; ++src) {
+        lse[src] =
+            bits_float(ctx_.ws.unit(ctx_.rank, g_.region_offset(a.parity, src) + l.stats_offset(e))
+                           .load(std::memory_order_relaxed));
       }
+      const merge::MergeWeights w = merge::merge_weights(lse, 1, cp, ctx_.options.lse_base, scale);
+      std::uint16_t* out = ctx_.data.out_o.data() + std::int64_t{e} * d;
+      for (int k = 0; k < d; k += kLanes) {
+        merge::merge_lanes<kLanes>(
+            scale, w.live, ctx_.shape.fp16,
+            [&](int src, std::uint16_t* bits) {
+              const std::int64_t at =
+                  g_.region_offset(a.parity, src) + l.row_offset(e) + std::int64_t{k} * 2;
+              for (int i = 0; i < kLanes / 2; ++i) {
+                const std::uint32_t u =
+                    ctx_.ws.unit(ctx_.rank, at + 4 * i).load(std::memory_order_relaxed);
+                std::memcpy(bits + 2 * i, &u, sizeof u);
+              }
+            },
+            out + k);
+      }
+      ctx_.data.lse_out[e] = w.lse_out;
     }
   }
 
@@ -328,53 +340,6 @@ bool run_launch(const CallContext& ctx, const std::vector<Program>& programs, st
         CtaRunner(ctx, c, ctas).run(programs[static_cast<std::size_t>(c)], epoch) ? 1 : 0;
   });
   return std::all_of(ok.begin(), ok.end(), [](char v) { return v != 0; });
-}
-
-/// Bit-exact check of a reduce output: the merge applied to the inputs themselves.
-VerifyOutcome verify_reduce(const ExchangeShape& shape, std::uint64_t seed, std::uint32_t call,
-                            int dst, const RankData& data, const MergeEntryFn& merge) {
-  VerifyOutcome out;
-  out.calls_checked = 1;
-  const int cp = shape.cp_size;
-  const int d = shape.head_dim;
-  std::vector<std::uint16_t> rows(static_cast<std::size_t>(cp) * static_cast<std::size_t>(d));
-  std::vector<const std::uint16_t*> ptrs(static_cast<std::size_t>(cp));
-  std::vector<float> lse(static_cast<std::size_t>(cp));
-  std::vector<std::uint16_t> want(static_cast<std::size_t>(d));
-  for (std::int64_t e = 0; e < shape.entries; ++e) {
-    for (int s = 0; s < cp; ++s) {
-      pattern::Coord c{seed,
-                       call,
-                       static_cast<std::uint32_t>(s),
-                       static_cast<std::uint32_t>(dst),
-                       static_cast<std::uint64_t>(e),
-                       0};
-      for (int k = 0; k < d; ++k) {
-        c.element = static_cast<std::uint32_t>(k);
-        rows[static_cast<std::size_t>(s * d + k)] = pattern::o_bits(shape.fp16, c);
-      }
-      ptrs[static_cast<std::size_t>(s)] = rows.data() + static_cast<std::ptrdiff_t>(s) * d;
-      lse[static_cast<std::size_t>(s)] = reduce_input_lse(seed, call, s, dst, e);
-    }
-    float want_lse = 0;
-    merge(ptrs, lse, shape.fp16, want, want_lse);
-    bool bad = false;
-    auto record = [&](const char* tensor, int k, std::uint32_t w, std::uint32_t got) {
-      ++out.mismatched_elements;
-      bad = true;
-      if (!out.first) out.first = Mismatch{tensor, dst, -1, e, k, call, w, got};
-    };
-    for (int k = 0; k < d; ++k) {
-      const std::uint16_t got = data.out_o[static_cast<std::size_t>(e * d + k)];
-      if (got != want[static_cast<std::size_t>(k)])
-        record("out", k, want[static_cast<std::size_t>(k)], got);
-    }
-    const std::uint32_t got_lse = data.out_stats[static_cast<std::size_t>(e)];
-    if (got_lse != float_bits(want_lse)) record("lse_out", 0, float_bits(want_lse), got_lse);
-    ++out.rows_checked;
-    if (bad) ++out.bad_rows;
-  }
-  return out;
 }
 
 }  // namespace
@@ -404,8 +369,8 @@ EmulationResult Emulator::run(const ExchangeShape& shape, std::uint64_t seed,
   if (const char* p = layout_problem(geometry_, layout)) {
     throw ConfigError(fmt::format("direct emulator: {}", p));
   }
-  if (options.reduce && (!options.merge || shape.stats_dim != 1)) {
-    throw ConfigError("direct emulator: reduce needs a merge routine and stats_dim = 1 (the LSE)");
+  if (options.reduce && shape.stats_dim != 1) {
+    throw ConfigError("direct emulator: reduce moves one LSE per row (stats_dim = 1)");
   }
   if (options.ctas < 1) throw ConfigError("direct emulator: ctas must be >= 1");
   fused::FusedPlan plan;
@@ -429,10 +394,16 @@ EmulationResult Emulator::run(const ExchangeShape& shape, std::uint64_t seed,
   for (RankData& d : data) {
     d.in_o.resize(o_in);
     d.in_stats.resize(s_in);
-    d.out_o.resize(options.reduce ? static_cast<std::size_t>(shape.entries * shape.head_dim)
-                                  : o_in);
-    d.out_stats.resize(options.reduce ? static_cast<std::size_t>(shape.entries) : s_in);
+    if (options.reduce) {
+      d.out_o.resize(static_cast<std::size_t>(shape.entries * shape.head_dim));
+      d.lse_out.resize(static_cast<std::size_t>(shape.entries));
+    } else {
+      d.out_o.resize(o_in);
+      d.out_stats.resize(s_in);
+    }
   }
+  const merge::MergeShape merge_shape{cp, shape.entries, shape.head_dim, shape.fp16,
+                                      options.lse_base};
   std::vector<EmulationResult> per_rank(static_cast<std::size_t>(cp));
 
   run_threads(cp, [&](int r) {
@@ -445,17 +416,14 @@ EmulationResult Emulator::run(const ExchangeShape& shape, std::uint64_t seed,
       if (skip) continue;
       if (impl_->failed(r)) break;  // a failed rank touches nothing until reset()
       // Fresh inputs, poisoned outputs.
-      fill_inputs_host(shape, seed, call, r, d.in_o.data(), d.in_stats.data());
       if (options.reduce) {
-        for (std::int64_t e = 0; e < shape.entries; ++e) {
-          for (int p = 0; p < cp; ++p) {
-            d.in_stats[static_cast<std::size_t>(shape.row_index(e, p))] =
-                float_bits(reduce_input_lse(seed, call, r, p, e));
-          }
-        }
+        std::vector<float> lse(s_in);
+        merge::fill_reduce_inputs_host(merge_shape, seed, call, r, d.in_o.data(), lse.data());
+        std::transform(lse.begin(), lse.end(), d.in_stats.begin(), float_bits);
         std::fill(d.out_o.begin(), d.out_o.end(), pattern::kPoisonO);
-        std::fill(d.out_stats.begin(), d.out_stats.end(), pattern::kPoisonStats);
+        std::fill(d.lse_out.begin(), d.lse_out.end(), bits_float(pattern::kPoisonStats));
       } else {
+        fill_inputs_host(shape, seed, call, r, d.in_o.data(), d.in_stats.data());
         poison_outputs_host(shape, d.out_o.data(), d.out_stats.data());
       }
       if (options.hook) options.hook(r, -1, call, HookPoint::kCallStart, nullptr);
@@ -488,15 +456,20 @@ EmulationResult Emulator::run(const ExchangeShape& shape, std::uint64_t seed,
         continue;  // the next iteration sees the error record and stops
       }
       ++res.completed;
-      res.verify.merge(options.reduce ? verify_reduce(shape, seed, call, r, d, options.merge)
-                                      : verify_outputs_host(shape, seed, call, r, d.out_o.data(),
-                                                            d.out_stats.data()));
+      if (options.reduce) {
+        res.accuracy.merge(
+            merge::check_merge_host(merge_shape, seed, call, r, d.out_o.data(), d.lse_out.data()));
+      } else {
+        res.verify.merge(
+            verify_outputs_host(shape, seed, call, r, d.out_o.data(), d.out_stats.data()));
+      }
     }
   });
 
   EmulationResult out;
   for (const EmulationResult& r : per_rank) {
     out.verify.merge(r.verify);
+    out.accuracy.merge(r.accuracy);
     out.completed += r.completed;
     out.failed += r.failed;
   }

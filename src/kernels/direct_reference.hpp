@@ -5,9 +5,13 @@
 /// segments are arrays of atomics laid out by the same Geometry and Layout as on the GPU. Every
 /// rank runs its calls one after the other with NO barrier between ranks, so several calls are in
 /// flight at once and the receive regions really are reused across calls; inputs are fresh on
-/// every call (core/pattern.hpp values), outputs poisoned before it and checked bit by bit after
-/// it (exchange: core/verify.hpp; reduce: the caller's merge routine applied on the host to the
-/// inputs themselves).
+/// every call, outputs poisoned before it and checked bit by bit after it. Exchange: inputs from
+/// core/pattern.hpp, checked by core/verify.hpp. Reduce: inputs from merge/reduce_pattern.hpp
+/// (empty shards with NaN/Inf payload, all-empty entries, large LSE gaps); a receiving CTA
+/// merges a block the way the fused kernel will - merge::merge_weights once per entry from the
+/// cp LSEs in its regions, then merge::merge_lanes over 8-element (16-byte) vectors loaded from
+/// the regions of the live sources only - and the outputs are checked against the merge
+/// library's CPU reference (merge::check_merge_host: bit-identical, and errors against fp64).
 ///
 /// Memory ordering. Payload words are stored with relaxed atomic stores BEFORE the flag's
 /// release store, and loaded with relaxed atomic loads AFTER the flag's acquire load: by the C++
@@ -32,7 +36,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <span>
 #include <utility>
 #include <vector>
 
@@ -40,19 +43,13 @@
 #include "core/verify.hpp"
 #include "kernels/direct_layout.hpp"
 #include "kernels/direct_protocol.hpp"
+#include "merge/accuracy.hpp"
+#include "merge/merge_routine.hpp"
 
 namespace dcp::kernels::direct {
 
 /// Which of the two schemes runs.
 enum class Scheme : std::uint8_t { kFused = 0, kStaged = 1 };
-
-/// The merge of one entry for `--op reduce`: rows[s] (D elements, bf16/fp16 bits) and lse[s]
-/// from source s = 0..cp-1 -> out_row (D elements) and out_lse. Must be a pure function (called
-/// concurrently from every rank's thread); the emulation applies the same function to the
-/// delivered rows and, to verify, to the inputs.
-using MergeEntryFn =
-    std::function<void(std::span<const std::uint16_t* const> rows, std::span<const float> lse,
-                       bool fp16, std::span<std::uint16_t> out_row, float& out_lse)>;
 
 /// Where a CTA calls the test hook.
 enum class HookPoint : std::uint8_t {
@@ -71,8 +68,8 @@ using ProgramMutation = std::function<void(int, std::uint32_t, int, std::vector<
 /// Options of one emulated run.
 struct EmulationOptions {
   Scheme scheme = Scheme::kFused;
-  bool reduce = false;  ///< false: exchange (rows delivered); true: merge (needs `merge`, S = 1)
-  MergeEntryFn merge;
+  bool reduce = false;  ///< false: exchange (rows delivered); true: merge (S = 1, the LSE)
+  merge::LseBase lse_base = merge::LseBase::kE;  ///< reduce: base of the LSEs
   int ctas = 2;                    ///< fused: co-residency budget (CTAs per grid); staged: max
                                    ///< CTAs of the write and wait launches
   std::int64_t block_entries = 0;  ///< entries per block; 0: block_entries_for
@@ -86,18 +83,15 @@ struct EmulationOptions {
 
 /// Result of one run (several calls).
 struct EmulationResult {
-  VerifyOutcome verify;           ///< over every (rank, call) that completed
+  VerifyOutcome verify;           ///< exchange: over every (rank, call) that completed
+  merge::Accuracy accuracy;       ///< reduce: over every (rank, call) that completed
   std::vector<ErrorInfo> errors;  ///< valid error records after the run
   std::uint32_t completed = 0;    ///< (rank, call) pairs that completed without error
   std::uint32_t failed = 0;       ///< (rank, call) pairs that stopped on an error
-};
 
-/// The LSE of input (src -> dst, entry) in the emulation's reduce inputs: a multiple of 1/256 in
-/// [-16, 16), or -inf for an empty shard (1 in 8) and for every source of an all-empty entry
-/// (1 in 16). A stand-in until the merge library's reduce input pattern lands; the payload of
-/// the reduce inputs is core/pattern.hpp's partial_o (garbage where the LSE is -inf).
-float reduce_input_lse(std::uint64_t seed, std::uint32_t call, int src, int dst,
-                       std::int64_t entry);
+  /// Every completed call's outputs were exact (bit-identical; for reduce to the reference).
+  [[nodiscard]] bool exact() const { return verify.ok() && accuracy.identical(); }
+};
 
 /// cp emulated ranks and their segments, persisting across runs like the GPU workspace: epochs
 /// and flags are never reset between runs or cases (only reset() zeroes everything).
