@@ -9,3 +9,18 @@ dcp_unit_test(ll128_reference_test
 dcp_unit_test(ll128_emulation_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_emulation_test.cpp
   LIBS dcp_ll128)
+# The direct-store protocol and the fused kernels' plan (dcp_direct is pure host C++ as well):
+# layout and workspace sizing, the ownership plan, the schemes' programs and their checker, and
+# the CPU-thread emulation of the protocol over many calls.
+dcp_unit_test(direct_layout_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_layout_test.cpp
+  LIBS dcp_direct)
+dcp_unit_test(fused_plan_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/fused_plan_test.cpp
+  LIBS dcp_direct)
+dcp_unit_test(direct_protocol_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_protocol_test.cpp
+  LIBS dcp_direct)
+dcp_unit_test(direct_emulation_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_emulation_test.cpp
+  LIBS dcp_direct)
