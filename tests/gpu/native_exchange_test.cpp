@@ -39,7 +39,7 @@ std::vector<std::uint64_t> copy_segment(const NativeAllToAll& impl, int rank) {
 TEST(NativeExchange, DevicePackingMatchesTheHostReference) {
   // Small FIFOs and forced channels so that streams span several slots; the inputs are made on
   // the host and copied, and afterwards every line in every receiver's FIFO must equal the
-  // reference packer's bytes (payload, zero padding and flag).
+  // reference packer's bytes (payload, zero padding and the flag in word 15 of every line).
   NativeOptions o;
   o.geometry = ll::Geometry{0, 2, 2, 2};
   o.target_lines_per_warp = 2;
@@ -84,7 +84,8 @@ TEST(NativeExchange, DevicePackingMatchesTheHostReference) {
             ll::gather_stream(s, channels, ch, dst, in_o[static_cast<std::size_t>(src)].data(),
                               in_st[static_cast<std::size_t>(src)].data());
         const ll::StreamGeometry sg = ll::stream_geometry(s, channels, ch, g.slot_lines);
-        const auto lines = ll::pack_stream(payload, 0, g.slot_lines, sg.first_line);
+        const auto lines =
+            ll::pack_stream(payload, 0, g.slot_lines, sg.first_line, kernels::kNativeLayout);
         ASSERT_EQ(lines.size(), sg.lines);
         ASSERT_LE(sg.slots, static_cast<std::uint32_t>(g.depth));  // all still in the FIFO
         for (std::size_t l = 0; l < lines.size(); ++l) {
