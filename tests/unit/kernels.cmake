@@ -13,3 +13,9 @@ dcp_unit_test(ll128_emulation_test
 dcp_unit_test(ll128_ordering_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_ordering_test.cpp
   LIBS dcp_ll128)
+dcp_unit_test(native_collective_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/native_collective_test.cpp
+  LIBS dcp_ll128)
+dcp_unit_test(hang_dump_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/hang_dump_test.cpp
+  LIBS dcp_ll128)
