@@ -8,7 +8,8 @@
 /// std::atomic per word, a release store per word, so that a reader that acquires word k also
 /// sees words 0..k-1 of that line: "the pieces arrive in ascending address order"), with pauses
 /// between the words. The reader samples the 16 words of the slot it awaits in an arbitrary order
-/// at arbitrary times (acquire loads, a fresh random permutation per attempt) and accepts the
+/// at arbitrary times (acquire loads, a random permutation per attempt, drawn from a pool of
+/// 1024 permutations made from the seed) and accepts the
 /// line when its flag word holds the awaited flag. Then it either uses the sampled payload
 /// (ReadMode::kSingle) or loads the payload again (ReadMode::kReloadAfterFlag, what the kernel's
 /// DCP_NATIVE_RELOAD does), checks it against what the writer wrote for that line, counts a torn

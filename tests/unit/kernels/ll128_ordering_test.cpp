@@ -52,12 +52,16 @@ TEST(Ll128Ordering, OldLayoutAcceptsAnOddLineWhoseFlagArrivedFirst) {
     EXPECT_EQ(r.torn_lines, 1u);
     EXPECT_EQ(r.torn_odd_lines, 1u);
     EXPECT_EQ(r.torn_words, 15u);
-    // The same schedule with the flag in the last word: the reader sees no flag and waits.
-    o.layout = LineLayout::kFlagLast;
-    const OrderingResult fixed = run_ordering_stepped(o);
-    EXPECT_EQ(fixed.lines, 2u);
-    EXPECT_EQ(fixed.torn_lines, 0u);
-    EXPECT_GT(fixed.polls, r.polls);
+    // The same schedule with the flag in the last word: at that point the reader sees no flag
+    // and samples again (more polls), and with the reload nothing tears. (With a single read the
+    // rest of the run may tear: FlagLastSingleReadTearsAndTheReloadDoesNot.)
+    if (read == ReadMode::kReloadAfterFlag) {
+      o.layout = LineLayout::kFlagLast;
+      const OrderingResult fixed = run_ordering_stepped(o);
+      EXPECT_EQ(fixed.lines, 2u);
+      EXPECT_EQ(fixed.torn_lines, 0u);
+      EXPECT_GT(fixed.polls, r.polls);
+    }
   }
 }
 
@@ -122,10 +126,10 @@ TEST(Ll128Ordering, FlagLastWithReloadNeverTearsOverAMillionLines) {
   EXPECT_EQ(r.torn_lines, 0u);
   EXPECT_GT(r.polls, r.lines) << "the reader never had to wait: the schedule tested nothing";
   o.depth = 4;
-  o.lines = 100000;
+  o.lines = 50000;
   o.seed = 9;
   const OrderingResult deeper = run_ordering_stepped(o);
-  EXPECT_EQ(deeper.lines, 100000u);
+  EXPECT_EQ(deeper.lines, 50000u);
   EXPECT_EQ(deeper.torn_lines, 0u);
   o.layout = LineLayout::kFlagLastUnaligned;
   const OrderingResult unaligned = run_ordering_stepped(o);
@@ -147,7 +151,7 @@ TEST(Ll128Ordering, ThreadedFlagLastWithReloadNeverTears) {
   // The same model with a writer thread and a reader thread (random spin/yield pauses): the
   // C++ memory model forbids a tear here, and the count is exact regardless of scheduling.
   // (The 10^6-line run is the stepped one above; this one is sized for 2 busy cores and ASan.)
-  constexpr std::uint64_t kLines = 200000;
+  constexpr std::uint64_t kLines = 100000;
   const OrderingResult r =
       run_ordering_threaded(options(LineLayout::kFlagLast, ReadMode::kReloadAfterFlag, kLines));
   print("flag last, reload (threads)", r);
@@ -159,7 +163,7 @@ TEST(Ll128Ordering, ThreadedCountsOfTheOtherVariantsAreReported) {
   // Whether the threads interleave finely enough to tear depends on the machine: these counts
   // are printed, not asserted (the deterministic tests above assert the tears). Asserted: every
   // line is delivered and a torn line is never an even line of the old format with a reload.
-  constexpr std::uint64_t kLines = 50000;
+  constexpr std::uint64_t kLines = 20000;
   for (const LineLayout layout : {LineLayout::kFlagFirstOnOdd, LineLayout::kFlagLast}) {
     for (const ReadMode read : {ReadMode::kSingle, ReadMode::kReloadAfterFlag}) {
       if (layout == LineLayout::kFlagLast && read == ReadMode::kReloadAfterFlag) continue;
