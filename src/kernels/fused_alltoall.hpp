@@ -72,9 +72,9 @@ constexpr int fused_alltoall_ctas(int cp, int channels, bool single_warp) {
   return 2 * ((pairs + kWarpsPerCta - 1) / kWarpsPerCta);
 }
 
-/// Rounds of 4 lines each that a warp keeps in flight per batch, chosen from the lines of the
+/// Rounds of 4 lines each that a warp keeps in flight per burst, chosen from the lines of the
 /// largest channel's stream (capped at a slot): 1, 2 or 3 for <= 4, 8, 12 lines, 5 for <= 20,
-/// else 8 (32 lines per batch).
+/// else 8 (32 lines per burst).
 int fused_alltoall_rounds(std::uint32_t lines_per_warp);
 
 /// How many CTAs of the instantiation with `rounds` rounds may be resident at once on the current

@@ -422,19 +422,21 @@ TEST(NativeExchange, ResetAfterAnAbortWaitsForRunningKernelsThen1000ExactExchang
   // the device waits 2 s), as the runner does when its own deadline passes. The next setup must
   // reset the workspace, and may zero it only after those kernels ended: their late writes (the
   // error record, FIFO lines, credits) would otherwise break the exchanges that follow. Then
-  // 1,000 exchanges with fresh inputs, each checked bit-exactly.
+  // 1,000 exchanges with fresh inputs, each checked bit-exactly. The clean harness is built
+  // first, so that nothing but the reset (no allocation) runs between the abort and the timing.
   NativeAllToAll impl(nullptr);
   const Case c = sim_case(3, 64, 128, 2);
   const double device_timeout_s = 2.0;
-  auto aborted = std::make_unique<SimHarness>(impl, c, 1, device_timeout_s,
-                                              FaultInjection{FaultKind::kSkipLaunch, 1});
-  aborted->prepare(0, 0);
-  const auto t0 = std::chrono::steady_clock::now();
-  impl.run(0);
-  impl.abort_inflight();
-  EXPECT_THROW(impl.run(0), Error) << "must refuse to run until the collective reset";
+  SimHarness clean(impl, c, 4);
   {
-    SimHarness h(impl, c, 4);  // setup(): drain, reset, checks
+    SimHarness aborted(impl, c, 1, device_timeout_s, FaultInjection{FaultKind::kSkipLaunch, 1});
+    aborted.prepare(0, 0);
+    DCP_CUDA_CHECK(cudaStreamSynchronize(aborted.stream(0)));
+    const auto t0 = std::chrono::steady_clock::now();
+    impl.run(0);
+    impl.abort_inflight();
+    EXPECT_THROW(impl.run(0), Error) << "must refuse to run until the collective reset";
+    impl.setup(clean.setup());  // vote, drain, barrier, zero, barrier, checks
     const double setup_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("reset after the abort returned after %.3f s (device timeout %.1f s)\n", setup_s,
@@ -442,12 +444,11 @@ TEST(NativeExchange, ResetAfterAnAbortWaitsForRunningKernelsThen1000ExactExchang
     EXPECT_GE(setup_s, device_timeout_s * 0.9) << "the reset did not wait for the running kernels";
     for (int k = 0; k < 1000; ++k) {
       const VerifyOutcome v =
-          h.exchange(static_cast<std::size_t>(k % 4), 5000 + static_cast<std::uint32_t>(k));
+          clean.exchange(static_cast<std::size_t>(k % 4), 5000 + static_cast<std::uint32_t>(k));
       ASSERT_TRUE(v.ok()) << "exchange " << k << ": " << v.summary();
       ASSERT_EQ(v.rows_checked, static_cast<std::uint64_t>(c.batch * c.cp_size * c.cp_size));
     }
   }
-  aborted.reset();  // its kernels have ended (the reset waited for them)
 }
 
 TEST(NativeExchange, CorruptLineIsCaughtByVerification) {
