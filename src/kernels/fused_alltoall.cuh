@@ -2,6 +2,11 @@
 /// @file
 /// The native fused LL128 exchange kernel. Included only by fused_alltoall.cu.
 ///
+/// Why one file of ~750 lines: both sides of the protocol (sender and receiver), their PTX
+/// helpers and the kernel template are one unit that must inline into each instantiation; the
+/// index math and the wire format already live in host-compilable headers (ll128_layout.hpp,
+/// ll128_line.hpp) that the CPU tests exercise.
+///
 /// Protocol (geometry and index math: ll128_layout.hpp; CPU twin: ll128_reference.cpp):
 ///  - SEND, per (peer, channel): read the channel's range of stream lines from the input tensors
 ///    (one 16-byte load per lane for partial_o pairs), build 128-byte lines (15 payload words + the
