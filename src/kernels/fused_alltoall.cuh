@@ -2,18 +2,25 @@
 /// @file
 /// The native fused LL128 exchange kernel. Included only by fused_alltoall.cu.
 ///
+/// Why one file of ~750 lines: both sides of the protocol (sender and receiver), their PTX
+/// helpers and the kernel template are one unit that must inline into each instantiation; the
+/// index math and the wire format already live in host-compilable headers (ll128_layout.hpp,
+/// ll128_line.hpp) that the CPU tests exercise.
+///
 /// Protocol (geometry and index math: ll128_layout.hpp; CPU twin: ll128_reference.cpp):
 ///  - SEND, per (peer, channel): read the channel's range of stream lines from the input tensors
-///    (one 16-byte load per lane for partial_o words), build 128-byte lines (15 payload words +
-///    the flag seq + 1 in word 15 of even / word 0 of odd stream lines) and write each line with
-///    ONE warp store instruction, 8 lanes x 16 bytes (st.volatile.global.v2.u64), into the FIFO
-///    that lives in the peer's segment. Before writing sequence number seq, wait until the credit
-///    the receiver published exceeds seq - depth (flow control).
+///    (one 16-byte load per lane for partial_o pairs), build 128-byte lines (15 payload words + the
+///    flag seq + 1 in word 15, the last word, of every line: ll128::LineLayout::kFlagLast) and
+///    write each line with ONE warp store instruction, 8 lanes x 16 bytes
+///    (st.volatile.global.v2.u64), into the FIFO that lives in the peer's segment. Before writing
+///    sequence number seq, wait until the credit the receiver published exceeds seq - depth (flow
+///    control).
 ///  - RECEIVE, per (peer, channel): poll the local FIFO with warp-wide 16-byte volatile loads
 ///    (ld.volatile.global.v2.u64, 8 lanes per line, 4 lines per instruction, every line of a
-///    batch in flight at once), accept a line only when its own flag matches, re-read the lines
-///    that do not match yet, scatter accepted payload into the output rows (16-byte stores for
-///    partial_o), and after a whole slot publish credit = seq + 1 into the sender's segment
+///    burst in flight at once), accept a line only when its own flag matches, re-read the lines
+///    that do not match yet; once every line of the burst has matched, load the burst AGAIN and
+///    scatter the payload of that second load into the output rows (16-byte stores for partial_o
+///    pairs); after a whole slot publish credit = seq + 1 into the sender's segment
 ///    (st.relaxed.sys; why not a release store: publish_credit()).
 ///  - Who does it (NativeAllToAll::plan, WarpMode): a sender warp and a receiver warp per (peer,
 ///    channel), in separate CTAs, or ONE warp that sends its whole stream and then receives the
@@ -23,20 +30,42 @@
 ///    replays): both sides advance them by the same number of slots per call, so no call ever
 ///    re-initialises anything and no flag value is reused.
 ///
+/// Terms: a "burst" is the up to 4 x kRounds lines of one slot that a warp keeps in flight at
+/// once (kRounds warp instructions of 4 lines); "batch" means the user's batch (entries) only.
+///
+/// The ordering contract this relies on (dcp-a2a-spec.md §3.8; NCCL's LL128 relies on the same):
+/// a 128-byte line written by one warp store instruction may be SPLIT on its way to another GPU
+/// (GPU memory system, NVLink, NVSwitch), but its pieces arrive in ascending address order. No
+/// 128-byte atomicity is assumed. Hence (1) the flag is in the highest-addressed 8 bytes of every
+/// line, so a matching flag proves that bytes 0-119 of the line have arrived; and (2) a polling
+/// load may sample a line's data sectors BEFORE its flag sector (the 8 lanes' 16-byte pieces of
+/// one load are not one atomic read), so the payload is taken from a load issued after the flag
+/// matched (DCP_NATIVE_RELOAD=1, the default): the reload is control-dependent on the ballot of
+/// the flags (GPUs do not issue loads speculatively), and the sender cannot overwrite the slot
+/// before this warp publishes its credit, so the reload sees exactly the line the flag vouched
+/// for. The contract holds only on validated paths (intra-node NVLink); a single GPU (sim mode)
+/// shares one L2 and cannot show a violation, and the CPU ordering emulation
+/// (ll128_ordering.hpp) shows why both rules are needed, not that the hardware keeps them.
+///
 /// Why volatile 16-byte stores and loads (.v2.u64, the same single 16-byte access as .v4.u32:
 /// LDG.E.128 / STG.E.128 in SASS): `.volatile` keeps ptxas from splitting, merging or
 /// reordering the 16-byte accesses and makes them morally strong (relaxed, system scope) in the
-/// PTX memory model, so the reader's polls are not data races. The 128-byte atomicity of a line
-/// written by one warp instruction and read by one warp instruction is the hardware property
-/// NCCL's LL128 relies on as well (spec §3.6/§9.2); FIFO lines are never read with TMA /
-/// cp.async.bulk, whose re-fetch was measured to accept torn lines (spec §3.7).
+/// PTX memory model, so the reader's polls are not data races. FIFO lines are never read with
+/// TMA / cp.async.bulk, whose re-fetch was measured to accept torn lines (spec §3.7).
 ///
+/// Warp convergence: every __shfl_sync / __ballot_sync / __any_sync / __reduce_*_sync below names
+/// the full warp and is reached by all 32 lanes on the same path: every early return and every
+/// branch around one of them is warp-uniform (it depends on the warp index, on a value broadcast
+/// by a shuffle, or on a warp vote). Values a lane loads itself that another agent may change
+/// meanwhile (credit, the error record) are never branched on per lane: decisions on them go
+/// through a vote (load_counters(), send_stream()).
+
 /// Cost model that shaped the code (measured: docs/perf/native-speed.md): at decode sizes the
 /// exchange is a chain of dependent memory round trips (inputs + counters, FIFO store to poll,
 /// output store) between two kernel launches, so everything that is not a round trip is kept off
 /// that chain: all per-warp index and address math uses host-precomputed constants
 /// (ll128::KernelPlan, no division) and runs before griddepcontrol.wait, every lane loads the
-/// counters itself (no broadcast shuffles), every line of a batch is in flight at once (up to 32
+/// counters itself (no broadcast shuffles), every line of a burst is in flight at once (up to 32
 /// lines), a missing line is read again before any bookkeeping, and the channel split spreads a
 /// pair's lines over many warps (few lines per warp).
 ///
@@ -60,7 +89,7 @@
 ///  1 (default): every warp right after griddepcontrol.wait;
 ///  2: the same, except receive-only warps (separate roles), which trigger once their counters
 ///     arrived, just before they poll;
-///  0: every receiving warp (also a single warp) when it starts its last batch; send-only CTAs
+///  0: every receiving warp (also a single warp) when it starts its last burst; send-only CTAs
 ///     right after griddepcontrol.wait (the first version's placement).
 /// Measured on an H200 (sim, graph, docs/perf/native-speed.md): 1 is the fastest at 7 of the 9
 /// anchor shapes (cp=2, B=1: 1.76 us against 1.83 for 2 and 1.82 for 0), within 0.04 us at
@@ -163,11 +192,13 @@ __device__ __forceinline__ u64 read_credit(const u64* p) {
 /// wrote before it), so release semantics would buy nothing but their fence: st.release.sys
 /// compiles to MEMBAR.ALL.SYS, measured at +1.9 us per exchange on an H100 (sim, graph, cp=2,
 /// B=1: 4.2 vs 2.4 us; st.release.gpu: 2.7 us). The relaxed store is safe because it is issued
-/// only after the warp left the poll loop, i.e. after every lane's 16-byte loads of the slot have
-/// returned their values (their registers were consumed by the flag check and the output stores),
-/// and GPUs do not issue stores speculatively: no load of the slot can still be satisfied by the
-/// sender's next write. NCCL's LL128 posts its head counter the same way. The sender's side keeps
-/// an acquire load of the credit (ld.acquire.sys, no fence: an L1 invalidate).
+/// only after every value the warp USES from the slot has returned: the flags were consumed by
+/// the ballots and the payload (of the reload, or of the polls without DCP_NATIVE_RELOAD) by the
+/// output stores, all issued before the warp barrier that precedes this store; and GPUs do not
+/// issue stores speculatively. So no load whose value is used can be satisfied by the sender's
+/// next write. (A reload whose value nobody uses - the flag half of lane 7, words past the end of
+/// the stream - may still be in flight; what it returns is discarded.) NCCL's LL128 posts its
+/// head counter the same way. The sender reads the credit with a volatile load (read_credit()).
 __device__ __forceinline__ void publish_credit(u64* p, u64 v) {
 #if DCP_NATIVE_CREDIT_RELEASE
   st_release_sys_u64(p, v);
@@ -215,71 +246,118 @@ __device__ __noinline__ void record_error(const FusedAllToAllParams& p, l::Error
 
 // ---- payload words ------------------------------------------------------------------------------
 
-/// The lane layout of one 8-lane line group for one slot: which lane holds the flag and in which
-/// half (ll128::flag_word). Constant over a slot, because a batch starts at an even line.
+/// The wire format of this build (fused_alltoall.hpp: DCP_NATIVE_LAYOUT): a flag-last layout, so
+/// the flag is the upper half of lane 7 on every line.
+inline constexpr l::LineLayout kLayout = kNativeLayout;
+static_assert(l::flag_word(0, kLayout) == l::kWordsPerLine - 1 &&
+                  l::flag_word(1, kLayout) == l::kWordsPerLine - 1,
+              "the kernel puts the flag in the last word of every line");
+static_assert(l::flag_lane(0, kLayout) == l::kLanesPerLine - 1 &&
+              l::flag_lane(1, kLayout) == l::kLanesPerLine - 1);
+/// kFlagLast: outside lane 7 every lane's pair starts at an even stream word on both parities.
+static_assert(kLayout != l::LineLayout::kFlagLast || (l::lane_first_word(0, 0, kLayout) % 2 == 0 &&
+                                                      l::lane_first_word(1, 0, kLayout) % 2 == 0 &&
+                                                      l::lane_first_word(0, 6, kLayout) % 2 == 0 &&
+                                                      l::lane_first_word(1, 6, kLayout) % 2 == 0));
+
+/// Which 16 bytes of which line of a warp access a lane moves; the same on every line.
 struct LaneRole {
-  int part = 0;            ///< 0..7: which 16 bytes of the line
-  int group = 0;           ///< 0..3: which line of a warp access
-  bool odd = false;        ///< this lane's lines are odd stream lines (flag in word 0)
-  bool flag_lane = false;  ///< this lane's 16 bytes hold the flag
+  int part = 0;            ///< 0..7: which 16 bytes of the line (lane % 8)
+  int group = 0;           ///< 0..3: which line of a warp access (lane / 8)
+  bool flag_lane = false;  ///< part 7: lower half one payload word, upper half the flag
   int flag_src = 0;        ///< the warp lane holding the flag of this lane's line
 };
 
-__device__ __forceinline__ LaneRole lane_role(int lane, u32 first_line) {
+__device__ __forceinline__ LaneRole lane_role(int lane) {
   LaneRole r;
   r.part = lane % l::kLanesPerLine;
   r.group = lane / l::kLanesPerLine;
-  r.odd = ((first_line + static_cast<u32>(r.group)) & 1u) != 0;
-  const int fl = r.odd ? 0 : l::kLanesPerLine - 1;
-  r.flag_lane = r.part == fl;
-  r.flag_src = r.group * l::kLanesPerLine + fl;
+  r.flag_lane = r.part == l::kLanesPerLine - 1;
+  r.flag_src = r.group * l::kLanesPerLine + (l::kLanesPerLine - 1);
   return r;
 }
 
-/// Reads the payload of this lane's 16 bytes of stream line `line` (the flag half is don't-care;
-/// words past the end of the stream are 0). partial_o: ONE 16-byte load (.cg: each word is read
-/// once) - a lane's pair of words starts at an even stream word, and rows have an even number of
-/// words, so the pair lies in one row whenever its first word is a partial_o word (for the flag
-/// lane that is one word more than it needs, from the same row). Stats words take 8-byte loads.
+/// Stream word `w` of the window from the sender's inputs (0 past the end of the stream).
+__device__ __forceinline__ u64 load_word(const FusedAllToAllParams& p, const l::StreamWindow& win,
+                                         u32 w) {
+  if (w < win.o_words) {
+    return __ldcg(static_cast<const unsigned long long*>(p.in_o) + l::o_word_index(p.plan, win, w));
+  }
+  if (w < win.words) {
+    return __ldcg(static_cast<const unsigned long long*>(p.in_stats) +
+                  l::stats_word_index(p.plan, win, w));
+  }
+  return 0;
+}
+
+/// Stream word `w` of the window into the receiver's outputs (nothing past the end).
+__device__ __forceinline__ void store_word(const FusedAllToAllParams& p, const l::StreamWindow& win,
+                                           u32 w, u64 v) {
+  if (w < win.o_words) {
+    static_cast<u64*>(p.out_o)[l::o_word_index(p.plan, win, w)] = v;
+  } else if (w < win.words) {
+    static_cast<u64*>(p.out_stats)[l::stats_word_index(p.plan, win, w)] = v;
+  }
+}
+
+/// Reads this lane's payload of stream line `line` (ll128::lane_move): lo = its lower stream word,
+/// hi = the next one (0 in the flag lane, whose upper half becomes the flag); words past the end
+/// of the stream are 0. An aligned partial_o pair is ONE 16-byte load (.cg: each word is read
+/// once); everything else (lane 7's single word, stats words) 8-byte loads.
 __device__ __forceinline__ void load_lane(const FusedAllToAllParams& p, const l::StreamWindow& win,
-                                          const LaneRole& r, u32 line, u64& lo, u64& hi) {
-  const u32 w0 = l::lane_first_word(line, r.part);
-  if (w0 < win.o_words) {
+                                          u32 line, int part, u64& lo, u64& hi) {
+  const l::LaneMove m = l::lane_move(win.o_words, line, part, kLayout);
+  if (m.o_pair) {
     const ulonglong2 v = __ldcg(reinterpret_cast<const ulonglong2*>(
-        static_cast<const u64*>(p.in_o) + l::o_word_index(p.plan, win, w0)));
+        static_cast<const u64*>(p.in_o) + l::o_word_index(p.plan, win, m.lower)));
     lo = v.x;
     hi = v.y;
     return;
   }
-  const auto* in_stats = static_cast<const unsigned long long*>(p.in_stats);
-  lo = 0;
-  hi = 0;
-  if (w0 < win.words) lo = __ldcg(in_stats + l::stats_word_index(p.plan, win, w0));
-  if (w0 + 1 < win.words) hi = __ldcg(in_stats + l::stats_word_index(p.plan, win, w0 + 1));
+  if constexpr (kLayout == l::LineLayout::kFlagLast) {
+    // Left: lane 7's single word (partial_o or stats), or a lane 0-6 pair at lower >= o_words,
+    // whose both words are stats words or past the end (lower is even and o_words even).
+    const auto* in_stats = static_cast<const unsigned long long*>(p.in_stats);
+    if (!m.upper && m.lower < win.o_words) {
+      lo = __ldcg(static_cast<const unsigned long long*>(p.in_o) +
+                  l::o_word_index(p.plan, win, m.lower));
+      hi = 0;
+      return;
+    }
+    lo = m.lower < win.words ? __ldcg(in_stats + l::stats_word_index(p.plan, win, m.lower)) : 0;
+    hi = m.upper && m.lower + 1 < win.words
+             ? __ldcg(in_stats + l::stats_word_index(p.plan, win, m.lower + 1))
+             : 0;
+  } else {
+    lo = load_word(p, win, m.lower);
+    hi = m.upper ? load_word(p, win, m.lower + 1) : 0;
+  }
 }
 
-/// Writes this lane's payload of stream line `line` into the outputs (inverse of load_lane):
-/// one 16-byte store per partial_o pair, one 8-byte store for the flag lane's single word.
+/// Writes this lane's payload of stream line `line` into the outputs (inverse of load_lane): one
+/// 16-byte store per aligned partial_o pair, 8-byte stores otherwise; never the flag.
 __device__ __forceinline__ void store_lane(const FusedAllToAllParams& p, const l::StreamWindow& win,
-                                           const LaneRole& r, u32 line, u64 lo, u64 hi) {
-  const u32 w0 = l::lane_first_word(line, r.part);
-  if (w0 < win.o_words) {
-    u64* dst = static_cast<u64*>(p.out_o) + l::o_word_index(p.plan, win, w0);
-    if (!r.flag_lane) {
-      *reinterpret_cast<ulonglong2*>(dst) = make_ulonglong2(lo, hi);
-    } else if (r.odd) {
-      dst[1] = hi;
-    } else {
-      dst[0] = lo;
-    }
+                                           u32 line, int part, u64 lo, u64 hi) {
+  const l::LaneMove m = l::lane_move(win.o_words, line, part, kLayout);
+  if (m.o_pair) {
+    *reinterpret_cast<ulonglong2*>(static_cast<u64*>(p.out_o) +
+                                   l::o_word_index(p.plan, win, m.lower)) = make_ulonglong2(lo, hi);
     return;
   }
-  auto* out_stats = static_cast<u64*>(p.out_stats);
-  if (!(r.flag_lane && r.odd) && w0 < win.words) {
-    out_stats[l::stats_word_index(p.plan, win, w0)] = lo;
-  }
-  if (!(r.flag_lane && !r.odd) && w0 + 1 < win.words) {
-    out_stats[l::stats_word_index(p.plan, win, w0 + 1)] = hi;
+  if constexpr (kLayout == l::LineLayout::kFlagLast) {
+    // The cases of load_lane.
+    auto* out_stats = static_cast<u64*>(p.out_stats);
+    if (!m.upper && m.lower < win.o_words) {
+      static_cast<u64*>(p.out_o)[l::o_word_index(p.plan, win, m.lower)] = lo;
+      return;
+    }
+    if (m.lower < win.words) out_stats[l::stats_word_index(p.plan, win, m.lower)] = lo;
+    if (m.upper && m.lower + 1 < win.words) {
+      out_stats[l::stats_word_index(p.plan, win, m.lower + 1)] = hi;
+    }
+  } else {
+    store_word(p, win, m.lower, lo);
+    if (m.upper) store_word(p, win, m.lower + 1, hi);
   }
 }
 
@@ -333,15 +411,26 @@ __device__ __forceinline__ void write_trace(const Trace& tr, int rank, int slot,
 /// The counters of one (peer, channel), loaded in one round trip. Every lane loads the same words
 /// itself (one request per warp instruction): a broadcast through lane 0 would add shuffles to
 /// the chain between the counters' arrival and the first FIFO store.
+///
+/// Which values are warp-uniform, and why. head and tail are written only by this (peer,
+/// channel)'s own warps in EARLIER grids, which completed before griddepcontrol.wait returned (or
+/// before the launch, without PDL): every lane reads the same value. credit (written remotely by
+/// the peer's receiver while this grid runs) and the error record (written by any warp of this
+/// rank) may change between two lanes' loads if the warp issues them apart, so the warp
+/// reconverges first (one load instruction for all 32 lanes) and nothing branches on them per
+/// lane: `failed` is a warp vote here, and send_stream() votes on the credit.
 struct Counters {
-  u64 head = 0;    ///< sender: first sequence number of this call
-  u64 credit = 0;  ///< sender: credit published by the peer's receiver
-  u64 tail = 0;    ///< receiver: first sequence number of this call
-  bool failed = false;
+  u64 head = 0;         ///< sender: first sequence number of this call
+  u64 credit = 0;       ///< sender: credit published by the peer's receiver (per lane, see above)
+  u64 tail = 0;         ///< receiver: first sequence number of this call
+  bool failed = false;  ///< warp-uniform: this rank has recorded an error
 };
 
 __device__ __forceinline__ Counters load_counters(const FusedAllToAllParams& p, const u64* rec,
                                                   bool send, bool recv) {
+  // The sender's first-burst loads before this are divergent (load_lane): reconverge, so that
+  // the counter loads are one warp instruction each and the votes below see all 32 lanes.
+  __syncwarp();
   Counters c;
   const u64 err = ld_volatile_u64(error_record(p, p.rank) + l::kErrorInfo);
   if (send) {
@@ -349,7 +438,9 @@ __device__ __forceinline__ Counters load_counters(const FusedAllToAllParams& p, 
     c.credit = read_credit(rec + l::kCreditWord);
   }
   if (recv) c.tail = ld_volatile_u64(rec + l::kTailWord);
-  c.failed = err != 0;  // a failed rank's counters are inconsistent
+  // A failed rank's counters are inconsistent. A vote: the caller returns on it, and a lane that
+  // returned alone would leave the others' full-mask shuffles waiting for it.
+  c.failed = __any_sync(kFullMask, err != 0);
   return c;
 }
 
@@ -376,16 +467,18 @@ __device__ __noinline__ u64 wait_credit(const FusedAllToAllParams& p, const u64*
       }
     }
   }
+  // Every lane reaches this shuffle (the caller's branch is a warp vote); the others wait here
+  // while lane 0 spins.
   c = __shfl_sync(kFullMask, c, 0);
-  // Orders every lane's following FIFO stores after lane 0's acquire of the credit.
+  // Orders every lane's following FIFO stores after lane 0's read of the credit.
   __syncwarp();
   return c;
 }
 
-/// Loads the payload of one batch: lines [b, b + 4*kRounds) of the slot starting at stream line
+/// Loads the payload of one burst: lines [b, b + 4*kRounds) of the slot starting at stream line
 /// `line0` (n lines in the slot), round u = lines b + 4u .. b + 4u + 3, one per line group.
 template <int kRounds>
-__device__ __forceinline__ void load_batch(const FusedAllToAllParams& p, const l::StreamWindow& win,
+__device__ __forceinline__ void load_burst(const FusedAllToAllParams& p, const l::StreamWindow& win,
                                            const LaneRole& r, u32 line0, u32 b, u32 n,
                                            u64 (&lo)[kRounds], u64 (&hi)[kRounds]) {
 #pragma unroll
@@ -393,12 +486,12 @@ __device__ __forceinline__ void load_batch(const FusedAllToAllParams& p, const l
     const u32 line = b + static_cast<u32>(u * l::kLinesPerWarpAccess + r.group);
     lo[u] = 0;
     hi[u] = 0;
-    if (line < n) load_lane(p, win, r, line0 + line, lo[u], hi[u]);
+    if (line < n) load_lane(p, win, line0 + line, r.part, lo[u], hi[u]);
   }
 }
 
 /// Sends this call's stream to `peer` on `channel`; false when a wait gave up (error recorded).
-/// The first batch's input loads are issued before the counters are read (one round trip, not
+/// The first burst's input loads are issued before the counters are read (one round trip, not
 /// two); `c` is loaded by the caller in between.
 /// `fifo` is this lane's address in line 0 of physical slot 0 of the FIFO (in the peer's segment).
 template <int kRounds>
@@ -409,40 +502,38 @@ __device__ __forceinline__ bool send_stream(const FusedAllToAllParams& p,
   const l::Geometry& geo = p.geometry;
   const bool corrupt = p.corrupt_peer == peer && channel == 0;
   const u32 slot_lines = static_cast<u32>(geo.slot_lines);
-  constexpr u32 kBatchLines = l::kLinesPerWarpAccess * kRounds;
+  constexpr u32 kBurstLines = l::kLinesPerWarpAccess * kRounds;
+  const LaneRole r = lane_role(lane);
+  // Per lane: the lanes' loads of the credit may have returned different values (load_counters);
+  // only the vote below decides, and wait_credit() returns a broadcast (uniform) value.
   u64 credit = c.credit;
   u64 seq = c.head;
   for (u32 first_line = 0; first_line < win.lines; first_line += slot_lines, ++seq) {
-    if (credit + static_cast<u64>(geo.depth) <= seq) {
+    if (__any_sync(kFullMask, credit + static_cast<u64>(geo.depth) <= seq)) {
       credit = wait_credit(p, rec + l::kCreditWord, peer, channel, seq, lane);
-      if (credit + static_cast<u64>(geo.depth) <= seq) return false;
+      if (credit + static_cast<u64>(geo.depth) <= seq) return false;  // uniform: broadcast
     }
     const u64 flag = l::flag_for(seq);
     const u32 n = win.lines - first_line < slot_lines ? win.lines - first_line : slot_lines;
     const u32 line0 = win.first_line + first_line;  // stream line of the slot's line 0
-    const LaneRole r = lane_role(lane, line0);
     char* base = fifo + std::int64_t{geo.physical_slot(seq)} * geo.slot_bytes();
-    for (u32 b = 0; b < n; b += kBatchLines) {
-      // All loads of a batch first, so that kRounds x 16 bytes per lane are in flight.
-      if (first_line != 0 || b != 0) load_batch<kRounds>(p, win, r, line0, b, n, lo, hi);
-      char* batch = base + std::size_t{b} * l::kLineBytes;
+    for (u32 b = 0; b < n; b += kBurstLines) {
+      // All loads of a burst first, so that kRounds x 16 bytes per lane are in flight.
+      if (first_line != 0 || b != 0) load_burst<kRounds>(p, win, r, line0, b, n, lo, hi);
+      char* burst = base + std::size_t{b} * l::kLineBytes;
       // Reconverge after the divergent address math: the 8 lanes of a line must issue their
-      // 16-byte stores as ONE warp instruction for the line to land whole.
+      // 16-byte stores as ONE warp instruction (the pieces then arrive in address order, the
+      // flag last: see the file comment).
       __syncwarp();
 #pragma unroll
       for (int u = 0; u < kRounds; ++u) {
         const u32 line = b + static_cast<u32>(u * l::kLinesPerWarpAccess + r.group);
         if (line < n) {
-          if (r.flag_lane) {
-            if (r.odd) {
-              lo[u] = flag;
-            } else {
-              hi[u] = flag;
-            }
-          }
-          // Fault injection: stream line 0 of channel 0 carries a valid flag and a wrong byte.
+          if (r.flag_lane) hi[u] = flag;  // word 15 of the line
+          // Fault injection: stream line 0 of channel 0 carries a valid flag and a wrong byte
+          // (lane 0's lower half of an even line = stream word 0).
           if (corrupt && line0 + line == 0 && r.part == 0) lo[u] ^= 0x01;
-          st_line_part(batch + u * l::kLinesPerWarpAccess * l::kLineBytes, lo[u], hi[u]);
+          st_line_part(burst + u * l::kLinesPerWarpAccess * l::kLineBytes, lo[u], hi[u]);
         }
       }
     }
@@ -467,43 +558,45 @@ __device__ __forceinline__ bool recv_stream(const FusedAllToAllParams& p,
   const l::Geometry& geo = p.geometry;
   tr.mark(4);
   const u32 slot_lines = static_cast<u32>(geo.slot_lines);
-  constexpr u32 kBatchLines = l::kLinesPerWarpAccess * kRounds;
+  constexpr u32 kBurstLines = l::kLinesPerWarpAccess * kRounds;
+  const LaneRole r = lane_role(lane);
 
   u64 seq = tail;
   for (u32 first_line = 0; first_line < win.lines; first_line += slot_lines, ++seq) {
     const u64 flag = l::flag_for(seq);
     const u32 n = win.lines - first_line < slot_lines ? win.lines - first_line : slot_lines;
     const u32 line0 = win.first_line + first_line;  // stream line of the slot's line 0
-    const LaneRole r = lane_role(lane, line0);
     const char* base = fifo + std::int64_t{geo.physical_slot(seq)} * geo.slot_bytes();
-    for (u32 b = 0; b < n; b += kBatchLines) {
+    for (u32 b = 0; b < n; b += kBurstLines) {
 #if DCP_NATIVE_TRIGGER == 0
-      // Trigger the dependent launch when starting the last batch of the call.
-      if (first_line + slot_lines >= win.lines && b + kBatchLines >= n) pdl_trigger();
+      // Trigger the dependent launch when starting the last burst of the call.
+      if (first_line + slot_lines >= win.lines && b + kBurstLines >= n) pdl_trigger();
 #endif
+      // Per lane, but the same for the 8 lanes of a line group: the rounds whose line is still
+      // awaited. Updated only from ballots, so every lane of a group agrees.
       u32 pending = 0;
 #pragma unroll
       for (int u = 0; u < kRounds; ++u) {
         if (b + static_cast<u32>(u * l::kLinesPerWarpAccess + r.group) < n) pending |= 1u << u;
       }
       const u32 present = pending;  // rounds whose line exists
-      const char* batch = base + std::size_t{b} * l::kLineBytes;
+      const char* burst = base + std::size_t{b} * l::kLineBytes;
       u64 start = 0;
       if (lane == 0) start = globaltimer_ns();
       u32 polls = 0;
       // Lines stay in registers once their flag matched; only the others are read again. The
-      // payload is written out after the whole batch arrived, so that the output address math
+      // payload is written out after the whole burst arrived, so that the output address math
       // stays out of the poll loop (hoisted, it would hold kRounds addresses in registers).
       u64 lo[kRounds];
       u64 hi[kRounds];
-      // Reads every pending line of the batch, converged, so that the 8 lanes of a line read
+      // Reads every pending line of the burst, converged, so that the 8 lanes of a line read
       // it with ONE warp instruction.
       auto read_pending = [&] {
         __syncwarp();
 #pragma unroll
         for (int u = 0; u < kRounds; ++u) {
           if (pending & (1u << u)) {
-            ld_line_part(batch + u * l::kLinesPerWarpAccess * l::kLineBytes, lo[u], hi[u]);
+            ld_line_part(burst + u * l::kLinesPerWarpAccess * l::kLineBytes, lo[u], hi[u]);
           }
         }
       };
@@ -511,8 +604,8 @@ __device__ __forceinline__ bool recv_stream(const FusedAllToAllParams& p,
       for (;;) {
 #pragma unroll
         for (int u = 0; u < kRounds; ++u) {
-          const bool mine =
-              (pending & (1u << u)) != 0 && r.flag_lane && (r.odd ? lo[u] : hi[u]) == flag;
+          // The flag is the upper half of lane 7 of every line (word 15).
+          const bool mine = (pending & (1u << u)) != 0 && r.flag_lane && hi[u] == flag;
           if ((__ballot_sync(kFullMask, mine) >> r.flag_src) & 1u) pending &= ~(1u << u);
         }
         tr.poll();
@@ -540,13 +633,14 @@ __device__ __forceinline__ bool recv_stream(const FusedAllToAllParams& p,
           for (int u = kRounds - 1; u >= 0; --u) {
             if (pending & (1u << u)) {
               first_missing = b + static_cast<u32>(u * l::kLinesPerWarpAccess + r.group);
-              seen = r.odd ? lo[u] : hi[u];
+              seen = hi[u];
             }
           }
           const u32 missing = __reduce_min_sync(kFullMask, first_missing);
-          const int holder = __shfl_sync(
-              kFullMask, r.flag_src,
-              static_cast<int>((missing - b) % l::kLinesPerWarpAccess) * l::kLanesPerLine);
+          // The flag lane of the line group that owns line `missing`.
+          const int holder =
+              static_cast<int>((missing - b) % l::kLinesPerWarpAccess) * l::kLanesPerLine +
+              (l::kLanesPerLine - 1);
           seen = __shfl_sync(kFullMask, seen, holder);
           if (lane == 0) {
             record_error(p, stop == 1 ? l::ErrorRole::kRecv : l::ErrorRole::kAbort, peer, channel,
@@ -555,11 +649,21 @@ __device__ __forceinline__ bool recv_stream(const FusedAllToAllParams& p,
           return false;
         }
       }
+#if DCP_NATIVE_RELOAD
+      // Every flag of the burst has matched. Take the payload from a load issued NOW (spec §3.8):
+      // a polling load may have sampled a line's data sectors before its flag sector. This
+      // reload is issued after the ballot that saw the last flag (a control dependency: no
+      // speculative loads), so under the ascending-arrival contract it returns the whole line
+      // the flag vouched for; the slot cannot change before this warp publishes its credit.
+      // Cost: one more round trip to the local FIFO per burst (docs/perf/native-speed.md).
+      pending = present;
+      read_pending();
+#endif
 #pragma unroll
       for (int u = 0; u < kRounds; ++u) {
         if (present & (1u << u)) {
           const u32 line = b + static_cast<u32>(u * l::kLinesPerWarpAccess + r.group);
-          store_lane(p, win, r, line0 + line, lo[u], hi[u]);
+          store_lane(p, win, line0 + line, r.part, lo[u], hi[u]);
         }
       }
     }
@@ -614,7 +718,7 @@ __global__ void __launch_bounds__(kThreadsPerCta, fused_alltoall_min_ctas_per_sm
       reinterpret_cast<u64*>(peer_seg + geo.counter_offset(p.rank, channel)) + l::kCreditWord;
   const u32 slot_lines = static_cast<u32>(geo.slot_lines);
   const u32 first_n = win.lines < slot_lines ? win.lines : slot_lines;
-  const LaneRole first_role = lane_role(lane, win.first_line);
+  const LaneRole role = lane_role(lane);
 
   Trace tr;
   // Nothing (inputs, counters, FIFOs) is touched before the previous grid has completed.
@@ -627,12 +731,12 @@ __global__ void __launch_bounds__(kThreadsPerCta, fused_alltoall_min_ctas_per_sm
   u64 lo[kRounds];
   u64 hi[kRounds];
   if (send) {
-    // The first batch's input loads do not depend on the counters: issue them first, so that
+    // The first burst's input loads do not depend on the counters: issue them first, so that
     // they are in flight together with the counter loads (one memory latency, not two).
-    load_batch<kRounds>(p, win, first_role, win.first_line, 0, first_n, lo, hi);
+    load_burst<kRounds>(p, win, role, win.first_line, 0, first_n, lo, hi);
   }
   const Counters c = load_counters(p, rec, send, recv);
-  if (c.failed) return;
+  if (c.failed) return;  // warp-uniform (a vote)
   tr.mark(2);
   if (DCP_NATIVE_TRIGGER == 2 && !send) pdl_trigger();
 #if DCP_NATIVE_TRACE

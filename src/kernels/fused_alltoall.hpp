@@ -27,6 +27,30 @@ namespace dcp::kernels {
 #define DCP_NATIVE_WARPS_PER_CTA 4
 #endif
 
+/// Build option (measurements): the wire format. 0 (default) = ll128::LineLayout::kFlagLast
+/// (flag in word 15, aligned 16-byte pairs); 1 = kFlagLastUnaligned (flag in word 15, payload
+/// word i in line word i: odd lines move their pairs with two 8-byte accesses). Both put the flag
+/// in the last word of every line, as spec §3.8 requires.
+#ifndef DCP_NATIVE_LAYOUT
+#define DCP_NATIVE_LAYOUT 0
+#endif
+static_assert(DCP_NATIVE_LAYOUT == 0 || DCP_NATIVE_LAYOUT == 1, "DCP_NATIVE_LAYOUT must be 0 or 1");
+
+/// Build option (measurements): 1 (default) = the receiver stores the payload of a load issued
+/// after every flag of its burst matched (spec §3.8); 0 = the payload of the polling load that
+/// saw the flag (the previous kernel; NOT safe on a fabric that splits lines, kept only to
+/// measure what the reload costs).
+#ifndef DCP_NATIVE_RELOAD
+#define DCP_NATIVE_RELOAD 1
+#endif
+
+/// The wire format this build's kernel writes and reads (the host reference packs the same).
+inline constexpr ll128::LineLayout kNativeLayout =
+    DCP_NATIVE_LAYOUT == 1 ? ll128::LineLayout::kFlagLastUnaligned : ll128::LineLayout::kFlagLast;
+static_assert(ll128::flag_is_last(kNativeLayout), "the kernel ships flag-last formats only");
+/// Whether this build's receiver reloads a burst after its flags matched (DCP_NATIVE_RELOAD).
+inline constexpr bool kNativeReload = DCP_NATIVE_RELOAD != 0;
+
 inline constexpr int kWarpsPerCta = DCP_NATIVE_WARPS_PER_CTA;
 inline constexpr int kThreadsPerCta = kWarpsPerCta * ll128::kWarpLanes;
 
@@ -48,9 +72,9 @@ constexpr int fused_alltoall_ctas(int cp, int channels, bool single_warp) {
   return 2 * ((pairs + kWarpsPerCta - 1) / kWarpsPerCta);
 }
 
-/// Rounds of 4 lines each that a warp keeps in flight per batch, chosen from the lines of the
+/// Rounds of 4 lines each that a warp keeps in flight per burst, chosen from the lines of the
 /// largest channel's stream (capped at a slot): 1, 2 or 3 for <= 4, 8, 12 lines, 5 for <= 20,
-/// else 8 (32 lines per batch).
+/// else 8 (32 lines per burst).
 int fused_alltoall_rounds(std::uint32_t lines_per_warp);
 
 /// How many CTAs of the instantiation with `rounds` rounds may be resident at once on the current

@@ -3,15 +3,8 @@
 /// LL128 geometry of the native exchange and the index math that the GPU kernel, the host
 /// reference packer and the CPU emulation of the FIFO protocol all share.
 ///
-/// Wire format. A line is 128 bytes = 16 little-endian u64 words: 15 payload words and one flag
-/// word. The flag sits at word 15 of EVEN stream lines and at word 0 of ODD stream lines
-/// (flag_word()); the payload fills the other 15 words in order. On the GPU a line is written by
-/// one warp store instruction, 8 lanes x 16 bytes: lane j of an 8-lane group holds line words 2j
-/// and 2j+1, so the flag is in the upper half of lane 7 (even lines) or the lower half of lane 0
-/// (odd lines). Why it alternates: stream line L starts at payload word 15L, which is odd for odd
-/// L; shifting the payload of odd lines by one word makes every lane's pair of stream words start
-/// at an even word (lane_first_word()), so that a lane moves 16 aligned bytes of a partial_o row
-/// with ONE 16-byte load or store instead of two 8-byte ones.
+/// Wire format: ll128_line.hpp (the flag in the last word of every line, which lane moves which
+/// words). Everything here is about where lines go: streams, channels, slots, segments.
 ///
 /// Stream. For one (sender s -> receiver r) the payload of one call is a stream of 8-byte words:
 /// first the partial_o rows (e, r) of s's input for e = 0..E-1 (D*2/8 words each), then the stats
@@ -40,47 +33,9 @@
 
 #include "core/host_device.hpp"
 #include "core/shape.hpp"
+#include "kernels/ll128_line.hpp"
 
 namespace dcp::kernels::ll128 {
-
-// ---- line geometry ------------------------------------------------------------------------------
-
-inline constexpr int kLineBytes = 128;           ///< bytes per LL128 line
-inline constexpr int kWordBytes = 8;             ///< bytes per word (payload and flag)
-inline constexpr int kWordsPerLine = 16;         ///< words per line
-inline constexpr int kPayloadWordsPerLine = 15;  ///< payload words per line
-inline constexpr int kLanesPerLine = 8;          ///< lanes writing/reading one line
-inline constexpr int kWarpLanes = 32;            ///< lanes per warp
-inline constexpr int kWordsPerLane = kWordsPerLine / kLanesPerLine;     ///< 2 (16 bytes)
-inline constexpr int kLinesPerWarpAccess = kWarpLanes / kLanesPerLine;  ///< 4
-
-static_assert(kWordsPerLine * kWordBytes == kLineBytes);
-static_assert(kPayloadWordsPerLine == kWordsPerLine - 1);
-static_assert(kLanesPerLine * kWordsPerLane * kWordBytes == kLineBytes);
-
-/// Word of stream line `line` that holds its flag: 15 for even lines, 0 for odd lines.
-DCP_HOST_DEVICE constexpr int flag_word(std::uint32_t line) {
-  return (line & 1u) != 0 ? 0 : kWordsPerLine - 1;
-}
-/// Line word of payload word i (0..14) of stream line `line`.
-DCP_HOST_DEVICE constexpr int payload_slot(std::uint32_t line, int i) {
-  return i + static_cast<int>(line & 1u);
-}
-/// The lane (0..7 of a line's 8 lanes) whose 16 bytes hold the flag: 7 (even) or 0 (odd lines).
-DCP_HOST_DEVICE constexpr int flag_lane(std::uint32_t line) {
-  return flag_word(line) / kWordsPerLane;
-}
-/// Stream word held in the lower half of lane `part` of stream line `line` (the upper half holds
-/// the next stream word); for the flag lane one of the two halves is the flag instead. Always
-/// even, so a lane's pair of words is 16-byte aligned within an even-length partial_o row.
-DCP_HOST_DEVICE constexpr std::uint32_t lane_first_word(std::uint32_t line, int part) {
-  return line * kPayloadWordsPerLine + static_cast<std::uint32_t>(part * kWordsPerLane) -
-         (line & 1u);
-}
-
-static_assert(flag_word(0) == 15 && flag_word(1) == 0 && flag_lane(0) == 7 && flag_lane(1) == 0);
-static_assert(lane_first_word(1, 0) == 14 && lane_first_word(1, 1) == 16);
-static_assert(lane_first_word(2, 7) == 44 && lane_first_word(3, 0) % 2 == 0);
 
 // ---- workspace geometry -------------------------------------------------------------------------
 

@@ -57,34 +57,35 @@ void scatter_stream(const ExchangeShape& shape, int channels, int channel, int s
 }
 
 Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag,
-               std::uint32_t first_line) {
+               std::uint32_t first_line, LineLayout layout) {
   Line out{};
   const std::uint32_t stream_line = first_line + line;
   const std::size_t first = std::size_t{line} * kPayloadWordsPerLine;
   for (int i = 0; i < kPayloadWordsPerLine; ++i) {
     const std::size_t w = first + static_cast<std::size_t>(i);
-    out[static_cast<std::size_t>(payload_slot(stream_line, i))] =
+    out[static_cast<std::size_t>(payload_slot(stream_line, i, layout))] =
         w < payload.size() ? payload[w] : 0;
   }
-  out[static_cast<std::size_t>(flag_word(stream_line))] = flag;
+  out[static_cast<std::size_t>(flag_word(stream_line, layout))] = flag;
   return out;
 }
 
 std::vector<Line> pack_stream(std::span<const std::uint64_t> payload, std::uint64_t first_seq,
-                              int slot_lines, std::uint32_t first_line) {
+                              int slot_lines, std::uint32_t first_line, LineLayout layout) {
   const std::size_t lines = (payload.size() + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
   std::vector<Line> out;
   out.reserve(lines);
   for (std::size_t l = 0; l < lines; ++l) {
     const std::uint64_t seq = first_seq + l / static_cast<std::size_t>(slot_lines);
-    out.push_back(pack_line(payload, static_cast<std::uint32_t>(l), flag_for(seq), first_line));
+    out.push_back(
+        pack_line(payload, static_cast<std::uint32_t>(l), flag_for(seq), first_line, layout));
   }
   return out;
 }
 
 std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint64_t first_seq,
                                          int slot_lines, std::uint32_t words,
-                                         std::uint32_t first_line) {
+                                         std::uint32_t first_line, LineLayout layout) {
   const std::size_t need = (std::size_t{words} + kPayloadWordsPerLine - 1) / kPayloadWordsPerLine;
   if (lines.size() < need) {
     throw Error(
@@ -94,13 +95,13 @@ std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint6
   for (std::size_t l = 0; l < need; ++l) {
     const std::uint64_t want = flag_for(first_seq + l / static_cast<std::size_t>(slot_lines));
     const auto line = first_line + static_cast<std::uint32_t>(l);
-    const std::uint64_t flag = lines[l][static_cast<std::size_t>(flag_word(line))];
+    const std::uint64_t flag = lines[l][static_cast<std::size_t>(flag_word(line, layout))];
     if (flag != want) {
       throw Error(fmt::format("unpack_stream: line {} has flag {}, expected {}", l, flag, want));
     }
     for (int i = 0; i < kPayloadWordsPerLine; ++i) {
       const std::size_t w = l * kPayloadWordsPerLine + static_cast<std::size_t>(i);
-      if (w < words) out[w] = lines[l][static_cast<std::size_t>(payload_slot(line, i))];
+      if (w < words) out[w] = lines[l][static_cast<std::size_t>(payload_slot(line, i, layout))];
     }
   }
   return out;
@@ -269,6 +270,72 @@ class RankRunner {
 
   int batch() { return 1 + static_cast<int>(rng_() % 6); }
 
+  /// A random pause between two word accesses of kAscendingWords (gives other rank threads a
+  /// chance to run between the words of one line).
+  void pause() {
+    if ((rng_() & 15u) == 0) std::this_thread::yield();
+  }
+
+  /// Writes `line` (stream line `stream_line`, flag included) at byte `off` of `peer`'s segment.
+  void publish_line(int peer, std::int64_t off, const Line& line, std::uint32_t stream_line) {
+    if (options_.delivery == Delivery::kAscendingWords) {
+      // Spec §3.8's contract: the line may arrive in pieces, in ascending address order. One
+      // release store per word: a reader that acquires word k also sees words 0..k-1.
+      for (int w = 0; w < kWordsPerLine; ++w) {
+        ws_.word(peer, off + std::int64_t{w} * kWordBytes)
+            .store(line[static_cast<std::size_t>(w)], std::memory_order_release);
+        pause();
+      }
+      return;
+    }
+    // kWholeLine: payload first (any order, relaxed), flag last with release.
+    const int fw = flag_word(stream_line, options_.layout);
+    std::array<int, kWordsPerLine> idx{};
+    std::iota(idx.begin(), idx.end(), 0);
+    if (options_.shuffle_payload_stores) std::shuffle(idx.begin(), idx.end(), rng_);
+    for (int w : idx) {
+      if (w == fw) continue;
+      ws_.word(peer, off + std::int64_t{w} * kWordBytes)
+          .store(line[static_cast<std::size_t>(w)], std::memory_order_relaxed);
+    }
+    ws_.word(peer, off + std::int64_t{fw} * kWordBytes)
+        .store(line[static_cast<std::size_t>(fw)], std::memory_order_release);
+  }
+
+  /// Reads line `stream_line` at byte `off` of this rank's segment into `out`; true when its flag
+  /// equals `flag` (then `out` holds the payload to use; else out[flag word] = the flag seen).
+  bool read_line(std::int64_t off, std::uint32_t stream_line, std::uint64_t flag, Line& out) {
+    const int fw = flag_word(stream_line, options_.layout);
+    auto word = [&](int w) -> std::atomic<std::uint64_t>& {
+      return ws_.word(rank_, off + std::int64_t{w} * kWordBytes);
+    };
+    if (options_.delivery == Delivery::kAscendingWords) {
+      // Sample all 16 words in a random order (a warp-wide load whose pieces are served at
+      // different times), accept on the flag.
+      std::array<int, kWordsPerLine> order{};
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), rng_);
+      for (int w : order) {
+        out[static_cast<std::size_t>(w)] = word(w).load(std::memory_order_acquire);
+        pause();
+      }
+      if (out[static_cast<std::size_t>(fw)] != flag) return false;
+      if (options_.reload) {
+        // The kernel's DCP_NATIVE_RELOAD: the payload from loads issued after the flag matched.
+        for (int w = 0; w < kWordsPerLine; ++w) {
+          if (w != fw) out[static_cast<std::size_t>(w)] = word(w).load(std::memory_order_acquire);
+        }
+      }
+      return true;
+    }
+    out[static_cast<std::size_t>(fw)] = word(fw).load(std::memory_order_acquire);
+    if (out[static_cast<std::size_t>(fw)] != flag) return false;
+    for (int w = 0; w < kWordsPerLine; ++w) {
+      if (w != fw) out[static_cast<std::size_t>(w)] = word(w).load(std::memory_order_relaxed);
+    }
+    return true;
+  }
+
   /// Bounded wait bookkeeping: true when the task must stop (error recorded).
   bool give_up(Task& t, ErrorRole role, std::uint64_t seq, std::uint64_t line,
                std::uint64_t observed) {
@@ -297,31 +364,24 @@ class RankRunner {
     for (int b = batch(); b > 0 && !t.done; --b) {
       const std::uint32_t channel_line = t.slot * slot_lines + t.line;
       const std::uint32_t stream_line = t.g.first_line + channel_line;
+      const LineLayout layout = options_.layout;
       Line line{};
       for (int i = 0; i < kPayloadWordsPerLine; ++i) {
         const std::uint32_t w = stream_line * kPayloadWordsPerLine + static_cast<std::uint32_t>(i);
         if (w < t.g.words) {
           const WordLoc loc = locate_word(t.g, divisors_, shape_.cp_size, t.peer, w);
-          std::memcpy(&line[static_cast<std::size_t>(payload_slot(stream_line, i))],
+          std::memcpy(&line[static_cast<std::size_t>(payload_slot(stream_line, i, layout))],
                       word_address(loc, data_.in_o.data(), data_.in_stats.data()), kWordBytes);
         }
       }
-      // Fault injection: payload word 0 of stream line 0 (line word 0: line 0 is even).
-      if (corrupt_peer_ == t.peer && t.channel == 0 && stream_line == 0) line[0] ^= 0x01;
-      const int fw = flag_word(stream_line);
-      line[static_cast<std::size_t>(fw)] = flag_for(seq);
-      // Payload first (any order), flag last with release: the emulation's atomic line.
-      std::array<int, kPayloadWordsPerLine> idx{};
-      std::iota(idx.begin(), idx.end(), 0);
-      if (options_.shuffle_payload_stores) std::shuffle(idx.begin(), idx.end(), rng_);
-      const std::int64_t off = geo_.line_offset(rank_, t.channel, seq, static_cast<int>(t.line));
-      for (int i : idx) {
-        const int slot = payload_slot(stream_line, i);
-        ws_.word(t.peer, off + std::int64_t{slot} * kWordBytes)
-            .store(line[static_cast<std::size_t>(slot)], std::memory_order_relaxed);
+      // Fault injection: payload word 0 of stream line 0.
+      if (corrupt_peer_ == t.peer && t.channel == 0 && stream_line == 0) {
+        line[static_cast<std::size_t>(payload_slot(0, 0, layout))] ^= 0x01;
       }
-      ws_.word(t.peer, off + std::int64_t{fw} * kWordBytes)
-          .store(line[static_cast<std::size_t>(fw)], std::memory_order_release);
+      const int fw = flag_word(stream_line, layout);
+      line[static_cast<std::size_t>(fw)] = flag_for(seq);
+      publish_line(t.peer, geo_.line_offset(rank_, t.channel, seq, static_cast<int>(t.line)), line,
+                   stream_line);
       if (++t.line == n) {
         t.line = 0;
         if (++t.slot == t.g.slots) {
@@ -351,19 +411,18 @@ class RankRunner {
       const std::uint32_t channel_line = t.slot * slot_lines + t.line;
       const std::uint32_t stream_line = t.g.first_line + channel_line;
       const std::int64_t off = geo_.line_offset(t.peer, t.channel, seq, static_cast<int>(t.line));
-      const std::uint64_t flag =
-          ws_.word(rank_, off + std::int64_t{flag_word(stream_line)} * kWordBytes)
-              .load(std::memory_order_acquire);
-      if (flag != flag_for(seq)) {
-        if (!progress) give_up(t, ErrorRole::kRecv, seq, channel_line, flag);
+      Line line{};
+      if (!read_line(off, stream_line, flag_for(seq), line)) {
+        const auto observed =
+            line[static_cast<std::size_t>(flag_word(stream_line, options_.layout))];
+        if (!progress) give_up(t, ErrorRole::kRecv, seq, channel_line, observed);
         return progress;
       }
       for (int i = 0; i < kPayloadWordsPerLine; ++i) {
         const std::uint32_t w = stream_line * kPayloadWordsPerLine + static_cast<std::uint32_t>(i);
         if (w >= t.g.words) break;
         const std::uint64_t v =
-            ws_.word(rank_, off + std::int64_t{payload_slot(stream_line, i)} * kWordBytes)
-                .load(std::memory_order_relaxed);
+            line[static_cast<std::size_t>(payload_slot(stream_line, i, options_.layout))];
         const WordLoc loc = locate_word(t.g, divisors_, shape_.cp_size, t.peer, w);
         std::memcpy(word_address(loc, data_.out_o.data(), data_.out_stats.data()), &v, kWordBytes);
       }

@@ -13,11 +13,14 @@
 /// offsets, counters) moves every word to the right place; both sides consume the same sequence
 /// numbers per call, so counters stay in step over any number of calls and no flag value is
 /// reused; flow control never lets a sender overwrite an unread slot; the bounded waits fire and
-/// name the right peer. What it cannot prove: 128-byte line atomicity and the GPU memory model.
-/// It models an atomic line by writing the payload words (in a random order) before the flag
-/// with a release store and reading the flag with an acquire load before the payload - stronger
-/// than what the hardware promises for one warp-wide 16-byte-per-lane access, which is exactly the
-/// property the GPU test with fresh inputs has to check on the device.
+/// name the right peer; and, with Delivery::kAscendingWords (the default), that the wire format
+/// and the reader survive a writer whose line arrives word by word in ascending address order
+/// while the reader samples its words in any order (spec §3.8's contract, C++ memory model).
+/// What it cannot prove: anything about the GPU memory system itself (whether NVLink keeps the
+/// ascending order, what one warp-wide load samples). Delivery::kWholeLine publishes a line
+/// atomically in effect (payload, then the flag with release; reader: flag with acquire, then
+/// payload), so a torn line cannot happen in it. The deterministic ordering model that shows the
+/// old layout tearing is ll128_ordering.hpp.
 
 #include <array>
 #include <chrono>
@@ -51,37 +54,57 @@ void scatter_stream(const ExchangeShape& shape, int channels, int channel, int s
                     std::uint32_t* out_stats);
 
 /// Line `line` of a channel whose payload starts at stream line `first_line`: payload words
-/// [15*line, 15*line + 15) (0 past the end) around the flag, which sits in word
-/// flag_word(first_line + line) (15 for even stream lines, 0 for odd ones).
+/// [15*line, 15*line + 15) (0 past the end) in the line words payload_slot() names, and the flag
+/// in word flag_word(first_line + line, layout) (word 15 in the shipped kFlagLast format).
 Line pack_line(std::span<const std::uint64_t> payload, std::uint32_t line, std::uint64_t flag,
-               std::uint32_t first_line = 0);
+               std::uint32_t first_line = 0, LineLayout layout = LineLayout::kFlagLast);
 
 /// All lines of a channel's payload whose first slot has sequence number `first_seq` (line l
 /// belongs to slot l / slot_lines and carries flag_for(first_seq + l / slot_lines)).
 std::vector<Line> pack_stream(std::span<const std::uint64_t> payload, std::uint64_t first_seq,
-                              int slot_lines, std::uint32_t first_line = 0);
+                              int slot_lines, std::uint32_t first_line = 0,
+                              LineLayout layout = LineLayout::kFlagLast);
 
 /// Inverse of pack_stream: returns the first `words` payload words; throws dcp::Error naming the
 /// first line whose flag does not match.
 std::vector<std::uint64_t> unpack_stream(std::span<const Line> lines, std::uint64_t first_seq,
                                          int slot_lines, std::uint32_t words,
-                                         std::uint32_t first_line = 0);
+                                         std::uint32_t first_line = 0,
+                                         LineLayout layout = LineLayout::kFlagLast);
 
 /// The TimeoutError message for a decoded error record, e.g. "rank 0: no data from peer 1 on
 /// channel 3 (awaited sequence 17, line 2) within 10 s - the peer never launched the exchange,
 /// died, or runs a different sweep".
 std::string describe_error(const ErrorInfo& e, double timeout_s);
 
+/// How an emulated sender publishes a line and an emulated receiver reads it.
+enum class Delivery {
+  /// The line's 16 words in ascending address order, each with a release store (a later word
+  /// implies the earlier ones), with random pauses in between; the reader loads the 16 words in a
+  /// random order (acquire), accepts the line on its flag, and (EmulationOptions::reload) takes
+  /// the payload from loads issued after the flag matched. Models spec §3.8.
+  kAscendingWords,
+  /// Payload words (random order, relaxed), then the flag (release); the reader acquires the
+  /// flag, then reads the payload: an atomic line in effect (cannot tear).
+  kWholeLine,
+};
+
 /// Options of one emulated call.
 struct EmulationOptions {
   int channels = 0;                         ///< 0: channel_count(shape, geometry.max_channels)
   std::chrono::milliseconds timeout{2000};  ///< per wait, from the last progress
   std::optional<FaultInjection> fault;      ///< skip-launch / corrupt-line, as on the GPU
-  bool shuffle_payload_stores = true;       ///< write a line's payload words in random order
+  bool shuffle_payload_stores = true;       ///< kWholeLine: payload words in random order
   /// As on the GPU: where ll128::single_warp_allowed, one task per (peer, channel) sends its
   /// whole stream and only then receives; false: separate sender and receiver tasks.
   bool single_warp = true;
-  std::uint64_t schedule_seed = 1;  ///< randomises task order and batch sizes
+  std::uint64_t schedule_seed = 1;  ///< randomises task order, step sizes and word orders
+  Delivery delivery = Delivery::kAscendingWords;
+  /// kAscendingWords: take the payload from loads issued after the flag matched (the kernel's
+  /// DCP_NATIVE_RELOAD); false: from the sampling loads that found the flag.
+  bool reload = true;
+  /// The wire format. Only tests select the old kFlagFirstOnOdd (it can tear).
+  LineLayout layout = LineLayout::kFlagLast;
 };
 
 /// Result of one emulated call.

@@ -10,9 +10,13 @@
 
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
+#include "core/hang_report.hpp"
+#include "core/host_wait.hpp"
 #include "core/impl_names.hpp"
 #include "kernels/fused_alltoall.hpp"
+#include "kernels/hang_dump.hpp"
 #include "kernels/ll128_reference.hpp"
+#include "kernels/native_collective.hpp"
 
 namespace dcp::kernels {
 
@@ -154,7 +158,7 @@ std::optional<std::string> NativeAllToAll::unsupported_reason(const Case& c) con
 
 NativeAllToAll::CachedWorkspace& NativeAllToAll::workspace_for(WorkspaceKind kind,
                                                                const ll128::Geometry& g,
-                                                               int local_ranks) {
+                                                               int local_ranks, double timeout_s) {
   const bool sim = kind == WorkspaceKind::kSim;
   CachedWorkspace* found = nullptr;
   for (auto& entry : cache_) {
@@ -177,15 +181,33 @@ NativeAllToAll::CachedWorkspace& NativeAllToAll::workspace_for(WorkspaceKind kin
     cache_.push_back(std::move(entry));
     return *cache_.back();
   }
-  // A timeout anywhere leaves counters inconsistent on every rank: reset collectively. Outside
-  // sim the ranks vote, so that a rank that saw no error (e.g. the one that skipped a launch)
-  // resets too.
-  bool reset = found->needs_reset;
-  if (!sim) reset = world_->any(reset, "native: workspace reset vote");
-  if (reset) {
-    found->workspace->reset();
-    found->needs_reset = false;
-  }
+  // A timeout anywhere leaves counters inconsistent on every rank: reset collectively
+  // (native_collective.hpp). Outside sim the ranks vote, so that a rank that saw no error (e.g.
+  // the one that skipped a launch) resets too. Kernels of an aborted call may still run on any
+  // rank and write into any segment, so every process first drains its own exchange work (a
+  // device synchronisation covers the streams of every local rank, including streams of earlier
+  // cases), and nobody zeroes before every rank has drained.
+  ResetSteps steps;
+  steps.vote = [&](bool mine) {
+    return sim ? mine : world_->any(mine, "native: workspace reset vote");
+  };
+  steps.drain = [&] {
+    // Bounded: every device-side wait gives up after the case timeout. The watchdog ends the job
+    // if a kernel hangs anyway.
+    Watchdog::Token guard;
+    if (world_) {
+      guard = world_->guard("native: draining exchange kernels before a workspace reset",
+                            host_wait_s(timeout_s));
+    }
+    DCP_CUDA_CHECK(cudaDeviceSynchronize());
+  };
+  steps.barrier = [&](std::string_view what) {
+    if (!sim) world_->barrier(what);
+  };
+  // Workspace::reset() zeroes this process's segments and synchronises (outside sim it also
+  // passes a barrier of its own; the sequence's second barrier is then a cheap repeat).
+  steps.zero = [&] { found->workspace->reset(); };
+  if (collective_reset(found->needs_reset, steps)) found->needs_reset = false;
   return *found;
 }
 
@@ -221,13 +243,15 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
   if (!(s.timeout_s > 0)) throw ConfigError("native: timeout must be > 0 s");
 
   const ChannelPlan p = plan(c, s.local_ranks);
-  if (!p.problem.empty()) throw ConfigError(p.problem);
   const ll128::Geometry g = geometry_for(c.cp_size);
-  if (const char* problem = ll128::geometry_problem(g)) {
-    throw ConfigError(fmt::format("native: geometry: {}", problem));
-  }
+  const char* geometry_problem = ll128::geometry_problem(g);
+  // Every rank must launch the same plan (native_collective.hpp). Gathered before a local
+  // problem is thrown, so that no rank is left waiting in the allgather.
+  if (!sim) agree_plan(p, g, geometry_problem == nullptr);
+  if (!p.problem.empty()) throw ConfigError(p.problem);
+  if (geometry_problem) throw ConfigError(fmt::format("native: geometry: {}", geometry_problem));
 
-  CachedWorkspace& ws = workspace_for(*c.workspace, g, s.local_ranks);
+  CachedWorkspace& ws = workspace_for(*c.workspace, g, s.local_ranks, s.timeout_s);
   failed_ = false;
   failure_.clear();
 
@@ -277,6 +301,20 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
   }
   check_row_order(s.first_rank);
   ready_ = true;
+}
+
+void NativeAllToAll::agree_plan(const ChannelPlan& p, const ll128::Geometry& g, bool geometry_ok) {
+  PlanWire mine;
+  mine.ok = p.problem.empty() && geometry_ok ? 1 : 0;
+  mine.channels = p.channels;
+  mine.single_warp = p.single_warp ? 1 : 0;
+  mine.cp_size = g.cp_size;
+  mine.max_channels = g.max_channels;
+  mine.depth = g.depth;
+  mine.slot_lines = g.slot_lines;
+  const std::vector<PlanWire> all = world_->allgather(mine, "native: kernel plan agreement");
+  if (mine.ok == 0) return;  // the caller throws this rank's own message
+  if (auto why = plan_disagreement(all)) throw EnvironmentError(*why);
 }
 
 void NativeAllToAll::check_initialised(const CachedWorkspace& ws, int first_rank) {
@@ -399,7 +437,53 @@ void NativeAllToAll::check() {
   failed_ = true;
   failure_ = ll128::describe_error(errors.front(), timeout_s);
   current_->needs_reset = true;
-  throw TimeoutError(msg);
+  // Hang forensics: the state of every FIFO of the local ranks, read now that the streams are
+  // idle (the caller synchronised them). A failure to read it must not hide the timeout.
+  HangReport report;
+  try {
+    report = hang_report(timeout_s);
+  } catch (const Error& e) {
+    msg += fmt::format("\n(no FIFO dump: {})", e.what());
+    throw TimeoutError(msg);
+  }
+  msg += "\n" + to_text(report);
+  throw HangError(msg, std::move(report));
+}
+
+HangReport NativeAllToAll::hang_report(double timeout_s) const {
+  DCP_CHECK(current_ != nullptr, "native: no workspace to dump");
+  const ll128::Geometry& g = current_->geometry;
+  const fabric::Workspace& ws = *current_->workspace;
+  std::vector<ll128::RankWords> ranks;
+  for (const FusedAllToAllParams& p : params_) {
+    ll128::RankWords w;
+    w.rank = p.rank;
+    const auto* seg = static_cast<const std::byte*>(ws.segment(p.rank));
+    w.header.resize(static_cast<std::size_t>(g.fifos_offset() / ll128::kWordBytes));
+    DCP_CUDA_CHECK(cudaMemcpy(w.header.data(), seg, w.header.size() * sizeof(std::uint64_t),
+                              cudaMemcpyDeviceToHost));
+    // The flag word of line 0 of every slot: one strided copy (slots of consecutive FIFOs are
+    // adjacent).
+    w.slot_flags.resize(static_cast<std::size_t>(ll128::slot_flag_count(g)));
+    DCP_CUDA_CHECK(cudaMemcpy2D(w.slot_flags.data(), sizeof(std::uint64_t),
+                                seg + ll128::slot_flags_offset(g, kNativeLayout),
+                                static_cast<std::size_t>(g.slot_bytes()), sizeof(std::uint64_t),
+                                w.slot_flags.size(), cudaMemcpyDeviceToHost));
+    // This rank's receiver progress is the credit it published into each peer's segment.
+    w.peer_credit.resize(static_cast<std::size_t>(g.cp_size) *
+                         static_cast<std::size_t>(g.max_channels));
+    for (int peer = 0; peer < g.cp_size; ++peer) {
+      const auto* peer_seg = static_cast<const std::byte*>(ws.segment(peer));
+      DCP_CUDA_CHECK(
+          cudaMemcpy2D(w.peer_credit.data() + static_cast<std::size_t>(peer) *
+                                                  static_cast<std::size_t>(g.max_channels),
+                       sizeof(std::uint64_t), peer_seg + ll128::peer_credit_offset(g, p.rank),
+                       static_cast<std::size_t>(ll128::kCounterRecordBytes), sizeof(std::uint64_t),
+                       static_cast<std::size_t>(g.max_channels), cudaMemcpyDeviceToHost));
+    }
+    ranks.push_back(std::move(w));
+  }
+  return ll128::decode_hang(g, ranks, timeout_s);
 }
 
 void NativeAllToAll::teardown() {

@@ -6,8 +6,10 @@
 /// (kind, geometry); the default geometry depends only on cp, so one workspace serves every shape
 /// of a cp and its counters persist across cases without re-initialisation). run(slot) enqueues
 /// one kernel per local rank. check() reads every local rank's device error record and throws
-/// TimeoutError naming rank, peer, channel and the awaited sequence; after that the
-/// implementation refuses to run until setup() performed the collective workspace reset.
+/// HangError (a TimeoutError) naming rank, peer, channel and the awaited sequence, with a dump of
+/// every local FIFO (hang_report()); after that the implementation refuses to run until setup()
+/// performed the collective workspace reset (native_collective.hpp). Outside sim, setup() also
+/// checks that every rank computed the same kernel plan.
 
 #include <array>
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hang_report.hpp"
 #include "core/impl.hpp"
 #include "core/shape.hpp"
 #include "core/world.hpp"
@@ -80,6 +83,11 @@ class NativeAllToAll final : public AllToAllImpl {
   [[nodiscard]] const FusedAllToAllParams& params(std::size_t i) const { return params_.at(i); }
   /// The workspace of the current case (nullptr before setup()).
   [[nodiscard]] const fabric::Workspace* workspace() const;
+  /// Hang forensics (issue 17.3): every FIFO of the local ranks as found in device memory now
+  /// (error records, counters, what arrived, how far each receiver consumed; peers' credit words
+  /// are read through the peer table). Call with the streams idle; check() calls it after a
+  /// device-side timeout and throws HangError carrying it. `timeout_s` is for the error text.
+  [[nodiscard]] HangReport hang_report(double timeout_s) const;
 
  private:
   struct CachedWorkspace {
@@ -98,7 +106,16 @@ class NativeAllToAll final : public AllToAllImpl {
   /// At every setup: each local rank signs its own row through its peer table, and every rank
   /// checks that row r of its table holds rank r's signature. Collective outside sim.
   void check_row_order(int first_rank);
-  CachedWorkspace& workspace_for(WorkspaceKind kind, const ll128::Geometry& g, int local_ranks);
+  /// The cached workspace of (kind, g), created on first use; performs the collective reset
+  /// (native_collective.hpp) when a timeout left it inconsistent on any rank. `timeout_s`: the
+  /// case's device timeout (bounds the drain).
+  CachedWorkspace& workspace_for(WorkspaceKind kind, const ll128::Geometry& g, int local_ranks,
+                                 double timeout_s);
+  /// Collective (outside sim): gathers every rank's plan and throws EnvironmentError naming the
+  /// ranks and values when they differ, or when another rank cannot run the case. Returns
+  /// without throwing when this rank's own plan is unusable (`p.problem` or !geometry_ok): the
+  /// caller throws its own message.
+  void agree_plan(const ChannelPlan& p, const ll128::Geometry& g, bool geometry_ok);
 
   const World* world_;
   NativeOptions options_;

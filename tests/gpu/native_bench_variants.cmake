@@ -5,19 +5,20 @@
 #                               preprocessor definitions for the kernel sources, e.g.
 #                               "w8=DCP_NATIVE_WARPS_PER_CTA=8;early=DCP_NATIVE_EARLY_TRIGGER=1"
 #   DCP_NATIVE_BENCH_BASELINE   a folder holding an older kernels/ source tree (fused_alltoall.cu,
-#                               native_alltoall.cpp, ll128_reference.cpp and their headers):
-#                               builds native_sim_bench_base from it.
+#                               the host .cpp files of kernels/ and their headers), e.g. the
+#                               src/ of `git archive <parent> src`: builds native_sim_bench_base.
+# A variant compiles fused_alltoall.cu and every .cpp of its tree's kernels/ folder.
 set(DCP_NATIVE_BENCH_VARIANTS "" CACHE STRING "native_sim_bench variants: NAME=DEF1,DEF2;...")
 set(DCP_NATIVE_BENCH_BASELINE "" CACHE PATH "older kernels/ tree for native_sim_bench_base")
 
 function(dcp_native_bench_variant name kernel_root defines)
   set(target native_sim_bench_${name})
+  file(GLOB host_sources ${kernel_root}/kernels/*.cpp)
   add_executable(${target}
     ${CMAKE_CURRENT_SOURCE_DIR}/native_sim_bench.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/native_floor.cu
     ${kernel_root}/kernels/fused_alltoall.cu
-    ${kernel_root}/kernels/native_alltoall.cpp
-    ${kernel_root}/kernels/ll128_reference.cpp)
+    ${host_sources})
   target_include_directories(${target} BEFORE PRIVATE ${kernel_root})
   target_compile_definitions(${target} PRIVATE ${defines})
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
@@ -30,12 +31,12 @@ endfunction()
 # default): native_exchange_test_NAME.
 function(dcp_native_test_variant name defines)
   set(target native_exchange_test_${name})
+  file(GLOB host_sources ${PROJECT_SOURCE_DIR}/src/kernels/*.cpp)
   add_executable(${target}
     ${CMAKE_CURRENT_SOURCE_DIR}/native_exchange_test.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/gpu_test_main.cpp
     ${PROJECT_SOURCE_DIR}/src/kernels/fused_alltoall.cu
-    ${PROJECT_SOURCE_DIR}/src/kernels/native_alltoall.cpp
-    ${PROJECT_SOURCE_DIR}/src/kernels/ll128_reference.cpp)
+    ${host_sources})
   target_compile_definitions(${target} PRIVATE ${defines})
   target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_core_rt Threads::Threads
     GTest::gtest dcp_warnings)

@@ -11,6 +11,7 @@
 
 #include "bench/timing.hpp"
 #include "core/error.hpp"
+#include "core/hang_report.hpp"
 #include "core/verify.hpp"
 #include "kernels/fused_alltoall.hpp"
 #include "kernels/ll128_layout.hpp"
@@ -39,7 +40,7 @@ std::vector<std::uint64_t> copy_segment(const NativeAllToAll& impl, int rank) {
 TEST(NativeExchange, DevicePackingMatchesTheHostReference) {
   // Small FIFOs and forced channels so that streams span several slots; the inputs are made on
   // the host and copied, and afterwards every line in every receiver's FIFO must equal the
-  // reference packer's bytes (payload, zero padding and flag).
+  // reference packer's bytes (payload, zero padding and the flag in word 15 of every line).
   NativeOptions o;
   o.geometry = ll::Geometry{0, 2, 2, 2};
   o.target_lines_per_warp = 2;
@@ -84,7 +85,8 @@ TEST(NativeExchange, DevicePackingMatchesTheHostReference) {
             ll::gather_stream(s, channels, ch, dst, in_o[static_cast<std::size_t>(src)].data(),
                               in_st[static_cast<std::size_t>(src)].data());
         const ll::StreamGeometry sg = ll::stream_geometry(s, channels, ch, g.slot_lines);
-        const auto lines = ll::pack_stream(payload, 0, g.slot_lines, sg.first_line);
+        const auto lines =
+            ll::pack_stream(payload, 0, g.slot_lines, sg.first_line, kernels::kNativeLayout);
         ASSERT_EQ(lines.size(), sg.lines);
         ASSERT_LE(sg.slots, static_cast<std::uint32_t>(g.depth));  // all still in the FIFO
         for (std::size_t l = 0; l < lines.size(); ++l) {
@@ -370,6 +372,83 @@ TEST(NativeExchange, SkipLaunchWithFlowControlTimesOut) {
     }
   }
   expect_exact(impl, sim_case(2, 4096, 512, 2), 2);
+}
+
+TEST(NativeExchange, SkipLaunchDumpNamesTheSkippedPeer) {
+  // Hang forensics (issue 17.3): after the device timeout, check() reads every local rank's FIFO
+  // state from device memory. Rank 1 never launches: every channel of ranks 0 and 2 that is not
+  // idle is one with peer 1 and shows nothing new from it, and rank 1's own FIFOs hold slots
+  // that arrived and were never consumed.
+  NativeAllToAll impl(nullptr);
+  const Case c = sim_case(3, 64, 128, 2);
+  {
+    SimHarness h(impl, c, 1, 1.0, FaultInjection{FaultKind::kSkipLaunch, 1});
+    h.prepare(0, 0);
+    impl.run(0);
+    h.sync();
+    try {
+      impl.check();
+      ADD_FAILURE() << "check() did not throw";
+    } catch (const HangError& e) {
+      std::printf("%s\n", e.what());
+      const HangReport& r = e.report();
+      EXPECT_EQ(r.ranks, 3);
+      EXPECT_FALSE(r.errors.empty());
+      bool waits_on_1[3] = {false, false, false};
+      bool unconsumed_at_1 = false;
+      for (const HangChannel& ch : r.channels) {
+        if (ch.rank == 1) {
+          unconsumed_at_1 |= ch.arrived > ch.consumed;
+          continue;
+        }
+        EXPECT_EQ(ch.peer, 1) << "rank " << ch.rank << " channel " << ch.channel;
+        EXPECT_LE(ch.arrived, ch.consumed) << "nothing can have arrived from the skipped rank";
+        waits_on_1[ch.rank] = true;
+      }
+      EXPECT_TRUE(waits_on_1[0]);
+      EXPECT_TRUE(waits_on_1[2]);
+      EXPECT_TRUE(unconsumed_at_1);
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("no data from peer 1"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("rank 0 / peer 1:"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("rank 2 / peer 1:"), std::string::npos) << msg;
+    }
+  }
+  expect_exact(impl, c, 3);
+}
+
+TEST(NativeExchange, ResetAfterAnAbortWaitsForRunningKernelsThen1000ExactExchanges) {
+  // Issue 13.7: the host gives up while exchange kernels still spin (rank 1 skipped its launch;
+  // the device waits 2 s), as the runner does when its own deadline passes. The next setup must
+  // reset the workspace, and may zero it only after those kernels ended: their late writes (the
+  // error record, FIFO lines, credits) would otherwise break the exchanges that follow. Then
+  // 1,000 exchanges with fresh inputs, each checked bit-exactly. The clean harness is built
+  // first, so that nothing but the reset (no allocation) runs between the abort and the timing.
+  NativeAllToAll impl(nullptr);
+  const Case c = sim_case(3, 64, 128, 2);
+  const double device_timeout_s = 2.0;
+  SimHarness clean(impl, c, 4);
+  {
+    SimHarness aborted(impl, c, 1, device_timeout_s, FaultInjection{FaultKind::kSkipLaunch, 1});
+    aborted.prepare(0, 0);
+    DCP_CUDA_CHECK(cudaStreamSynchronize(aborted.stream(0)));
+    const auto t0 = std::chrono::steady_clock::now();
+    impl.run(0);
+    impl.abort_inflight();
+    EXPECT_THROW(impl.run(0), Error) << "must refuse to run until the collective reset";
+    impl.setup(clean.setup());  // vote, drain, barrier, zero, barrier, checks
+    const double setup_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("reset after the abort returned after %.3f s (device timeout %.1f s)\n", setup_s,
+                device_timeout_s);
+    EXPECT_GE(setup_s, device_timeout_s * 0.9) << "the reset did not wait for the running kernels";
+    for (int k = 0; k < 1000; ++k) {
+      const VerifyOutcome v =
+          clean.exchange(static_cast<std::size_t>(k % 4), 5000 + static_cast<std::uint32_t>(k));
+      ASSERT_TRUE(v.ok()) << "exchange " << k << ": " << v.summary();
+      ASSERT_EQ(v.rows_checked, static_cast<std::uint64_t>(c.batch * c.cp_size * c.cp_size));
+    }
+  }
 }
 
 TEST(NativeExchange, CorruptLineIsCaughtByVerification) {

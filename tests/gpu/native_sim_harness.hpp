@@ -16,6 +16,7 @@
 #include "core/case.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
+#include "core/host_wait.hpp"
 #include "core/impl.hpp"
 #include "kernels/native_alltoall.hpp"
 
@@ -103,8 +104,11 @@ class SimHarness {
       verifier_.enqueue(shape_, kSeed, call, r, b.out_o, b.out_stats, true, stream(r));
     }
   }
-  /// Bounded wait for every stream (TimeoutError after the harness timeout + 5 s).
-  void sync() { bench::sync_streams(setup_.streams, timeout_s_ + 5.0, 0, "native sim test"); }
+  /// Bounded wait for every stream, longer than the device timeout (host_wait_s), so that a
+  /// device-side timeout surfaces through check() with its record and FIFO dump.
+  void sync() {
+    bench::sync_streams(setup_.streams, host_wait_s(timeout_s_), 0, "native sim test");
+  }
   VerifyOutcome collect() { return verifier_.collect(); }
 
   /// One verified exchange: prepare, run, verify, sync, check; returns the outcome.

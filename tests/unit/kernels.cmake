@@ -1,5 +1,6 @@
-# kernels unit tests: LL128 layout math, the reference packer and the CPU emulation of the FIFO
-# protocol (dcp_ll128 is pure host C++, so these run in host-only builds and in CI).
+# kernels unit tests: LL128 layout math, the reference packer, the CPU emulation of the FIFO
+# protocol and the ordering model of the wire format (dcp_ll128 is pure host C++, so these run in
+# host-only builds and in CI).
 dcp_unit_test(ll128_layout_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_layout_test.cpp
   LIBS dcp_ll128)
@@ -24,3 +25,12 @@ dcp_unit_test(direct_protocol_test
 dcp_unit_test(direct_emulation_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_emulation_test.cpp
   LIBS dcp_direct)
+dcp_unit_test(ll128_ordering_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_ordering_test.cpp
+  LIBS dcp_ll128)
+dcp_unit_test(native_collective_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/native_collective_test.cpp
+  LIBS dcp_ll128)
+dcp_unit_test(hang_dump_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/hang_dump_test.cpp
+  LIBS dcp_ll128)

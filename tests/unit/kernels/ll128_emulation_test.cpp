@@ -1,6 +1,9 @@
 // CPU-thread emulation of the FIFO protocol: real exchanges with fresh inputs on every call,
 // checked bit-exactly by core/verify.hpp, over cp 1..16, slot reuse across many calls, flow
-// control, empty channels, E = 0, S = 6, fp16, fault injection and timeouts.
+// control, empty channels, E = 0, S = 6, fp16, fault injection and timeouts. By default every
+// line is delivered word by word in ascending address order and sampled by the receiver in a
+// random order, with the payload reloaded after the flag (Delivery::kAscendingWords, the shipped
+// flag-last format); the atomic-line delivery of earlier versions is checked too.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -174,9 +177,39 @@ TEST(Ll128Emulation, ShapesS6Fp16AndOddSizes) {
   }
 }
 
+TEST(Ll128Emulation, WholeLineDeliveryIsExactToo) {
+  for (bool shuffle : {true, false}) {
+    FifoEmulator emu(tiny(3));
+    EmulationOptions o;
+    o.delivery = Delivery::kWholeLine;
+    o.shuffle_payload_stores = shuffle;
+    const ExchangeShape s = make_shape(3, 10, 16, 2);
+    for (std::uint32_t call = 0; call < 3; ++call)
+      expect_exact(emu.run_call(s, 2, call, o), s);
+  }
+}
+
+TEST(Ll128Emulation, AscendingDeliveryWithReloadIsExactInBothFlagLastLayouts) {
+  // Word-by-word delivery with pauses, random-order sampling, reload after the flag: exact in
+  // the shipped layout and in the unaligned build option, over slot reuse and flow control.
+  for (const LineLayout layout : {LineLayout::kFlagLast, LineLayout::kFlagLastUnaligned}) {
+    FifoEmulator emu(tiny(3, 3, 2, 2));
+    EmulationOptions o;
+    o.layout = layout;
+    o.delivery = Delivery::kAscendingWords;
+    o.reload = true;
+    for (std::uint32_t call = 0; call < 6; ++call) {
+      o.schedule_seed = 100 + call;
+      const ExchangeShape s = make_shape(3, 20 + call, 24, 6);
+      expect_exact(emu.run_call(s, 13, call, o), s);
+    }
+  }
+}
+
 TEST(Ll128Emulation, UnshuffledStoresAreExactToo) {
   FifoEmulator emu(tiny(3));
   EmulationOptions o;
+  o.delivery = Delivery::kWholeLine;
   o.shuffle_payload_stores = false;
   const ExchangeShape s = make_shape(3, 10, 16, 2);
   expect_exact(emu.run_call(s, 2, 0, o), s);

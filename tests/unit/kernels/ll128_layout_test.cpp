@@ -91,30 +91,116 @@ TEST(Ll128Layout, SequenceNumbersMapToSlotsModuloDepth) {
   EXPECT_EQ(geometry_problem(Geometry{4, 2, 1024, 5}), nullptr);
 }
 
-TEST(Ll128Layout, FlagAlternatesAndLanePairsStartAtEvenWords) {
-  for (std::uint32_t line = 0; line < 64; ++line) {
-    const int fw = flag_word(line);
-    EXPECT_EQ(fw, line % 2 == 0 ? 15 : 0);
-    EXPECT_EQ(flag_lane(line), fw / kWordsPerLane);
-    // Payload words 0..14 fill exactly the 15 line words that are not the flag, in order.
-    std::set<int> used{fw};
-    for (int i = 0; i < kPayloadWordsPerLine; ++i) {
-      EXPECT_TRUE(used.insert(payload_slot(line, i)).second);
-      if (i > 0) {
-        EXPECT_EQ(payload_slot(line, i), payload_slot(line, i - 1) + 1);
-      }
+TEST(Ll128Layout, FlagIsTheHighestAddressedWordOfEveryLine) {
+  // Spec §3.8: only a flag in the last 8 bytes of a line proves the line arrived. Every line
+  // index, both parities, both flag-last layouts.
+  for (const LineLayout layout : {LineLayout::kFlagLast, LineLayout::kFlagLastUnaligned}) {
+    ASSERT_TRUE(flag_is_last(layout));
+    for (std::uint32_t line = 0; line < 1000; ++line) {
+      EXPECT_EQ(flag_word(line, layout), kWordsPerLine - 1) << line;
+      EXPECT_EQ(flag_lane(line, layout), kLanesPerLine - 1) << line;
+      EXPECT_EQ(payload_index(line, kWordsPerLine - 1, layout), -1);
+      for (int i = 0; i < kPayloadWordsPerLine; ++i)
+        EXPECT_LT(payload_slot(line, i, layout), flag_word(line, layout));
     }
-    EXPECT_EQ(used.size(), 16u);
-    // Lane j holds line words 2j, 2j+1 = stream words lane_first_word, +1 (the flag aside).
+  }
+  // The shipped default of every host function is the flag-last format.
+  for (std::uint32_t line = 0; line < 64; ++line)
+    EXPECT_EQ(flag_word(line), 15);
+  // The old format (ordering emulation only) put the flag FIRST on odd lines.
+  EXPECT_FALSE(flag_is_last(LineLayout::kFlagFirstOnOdd));
+  EXPECT_EQ(flag_word(7, LineLayout::kFlagFirstOnOdd), 0);
+  EXPECT_EQ(flag_word(8, LineLayout::kFlagFirstOnOdd), 15);
+}
+
+TEST(Ll128Layout, PayloadFillsTheOtherWordsOnce) {
+  for (const LineLayout layout :
+       {LineLayout::kFlagLast, LineLayout::kFlagLastUnaligned, LineLayout::kFlagFirstOnOdd}) {
+    for (std::uint32_t line = 0; line < 64; ++line) {
+      const int fw = flag_word(line, layout);
+      std::set<int> used{fw};
+      for (int i = 0; i < kPayloadWordsPerLine; ++i) {
+        const int w = payload_slot(line, i, layout);
+        EXPECT_TRUE(used.insert(w).second) << line << " " << i;
+        EXPECT_EQ(payload_index(line, w, layout), i);
+      }
+      EXPECT_EQ(used.size(), 16u);
+    }
+  }
+  // kFlagLast: even lines in order; odd lines rotate the odd first word next to the flag.
+  EXPECT_EQ(payload_slot(4, 0), 0);
+  EXPECT_EQ(payload_slot(4, 14), 14);
+  EXPECT_EQ(payload_slot(5, 0), 14);
+  EXPECT_EQ(payload_slot(5, 1), 0);
+  EXPECT_EQ(payload_slot(5, 14), 13);
+}
+
+TEST(Ll128Layout, LanePairsStartAtEvenStreamWords) {
+  // kFlagLast: lanes 0-6 move the pairs (w, w + 1) with w even, lane 7 one word and the flag.
+  for (std::uint32_t line = 0; line < 64; ++line) {
     for (int part = 0; part < kLanesPerLine; ++part) {
       const std::uint32_t w0 = lane_first_word(line, part);
-      EXPECT_EQ(w0 % 2, 0u) << line << " " << part;
-      for (int half = 0; half < 2; ++half) {
-        const int word = part * kWordsPerLane + half;
-        if (word == fw) continue;
-        const int i = word - static_cast<int>(line & 1u);  // payload index of this line word
-        EXPECT_EQ(payload_slot(line, i), word);
-        EXPECT_EQ(w0 + static_cast<std::uint32_t>(half), line * 15 + static_cast<std::uint32_t>(i));
+      if (part < kLanesPerLine - 1) {
+        EXPECT_EQ(w0 % 2, 0u) << line << " " << part;
+      }
+      // The lane's 16 bytes are line words 2*part, 2*part + 1.
+      const int lower = part * kWordsPerLane;
+      EXPECT_EQ(line * 15 + static_cast<std::uint32_t>(payload_index(line, lower)), w0);
+      if (part < kLanesPerLine - 1) {
+        EXPECT_EQ(line * 15 + static_cast<std::uint32_t>(payload_index(line, lower + 1)), w0 + 1);
+      } else {
+        EXPECT_EQ(lower + 1, flag_word(line));
+      }
+    }
+  }
+  // The unaligned build option: odd lines' pairs start at odd words.
+  EXPECT_EQ(lane_first_word(1, 0, LineLayout::kFlagLastUnaligned), 15u);
+  EXPECT_EQ(lane_first_word(1, 7, LineLayout::kFlagLastUnaligned), 29u);
+}
+
+TEST(Ll128Layout, LaneMovesCoverEveryPayloadWordOnce) {
+  // The kernel's per-lane moves (lane_move: which stream words, one 16-byte or 8-byte accesses)
+  // put every payload word exactly where the layout puts it, and a 16-byte pair is two
+  // consecutive partial_o words of one row at an even index. (Against the reference packer's
+  // bytes: ll128_reference_test, LaneMovesAssembleTheReferenceLine.)
+  for (const LineLayout layout : {LineLayout::kFlagLast, LineLayout::kFlagLastUnaligned}) {
+    for (const ExchangeShape& s : {make_shape(2, 5, 8, 2), make_shape(3, 7, 24, 6),
+                                   make_shape(4, 33, 64, 2), make_shape(2, 9, 512, 10)}) {
+      const KernelPlan k = make_kernel_plan(s, 1);
+      const StreamWindow w = stream_window(k, 0, s.cp_size - 1);
+      const std::uint32_t lines = w.lines;
+      int pairs = 0;
+      for (std::uint32_t line = 0; line < lines; ++line) {
+        std::set<std::uint32_t> moved;
+        for (int part = 0; part < kLanesPerLine; ++part) {
+          const LaneMove m = lane_move(w.o_words, line, part, layout);
+          const int lower = part * kWordsPerLane;
+          EXPECT_EQ(m.lower,
+                    line * 15 + static_cast<std::uint32_t>(payload_index(line, lower, layout)));
+          EXPECT_EQ(m.upper, lower + 1 != flag_word(line, layout));
+          moved.insert(m.lower);
+          if (m.upper) moved.insert(m.lower + 1);
+          if (m.o_pair) {
+            ++pairs;
+            ASSERT_TRUE(m.upper);
+            ASSERT_LT(m.lower + 1, w.o_words);
+            EXPECT_EQ(o_word_index(k, w, m.lower) % 2, 0u);
+            EXPECT_EQ(o_word_index(k, w, m.lower + 1), o_word_index(k, w, m.lower) + 1);
+          }
+        }
+        EXPECT_EQ(moved.size(), 15u);
+        EXPECT_EQ(*moved.begin(), line * 15);
+        EXPECT_EQ(*moved.rbegin(), line * 15 + 14);
+      }
+      EXPECT_GT(pairs, 0);
+      if (layout == LineLayout::kFlagLast) {
+        // Every lane 0-6 word pair inside partial_o is one 16-byte access.
+        for (std::uint32_t line = 0; line < lines; ++line) {
+          for (int part = 0; part < kLanesPerLine - 1; ++part) {
+            const LaneMove m = lane_move(w.o_words, line, part);
+            EXPECT_EQ(m.o_pair, m.lower < w.o_words);
+          }
+        }
       }
     }
   }
@@ -148,9 +234,9 @@ TEST(Ll128Layout, KernelWindowAddressesMatchLocateWord) {
             ASSERT_EQ(loc.stats, first + i >= w.o_words);
             ASSERT_EQ(static_cast<std::int64_t>(idx), loc.index) << "word " << first + i;
           }
-          // A lane's pair inside partial_o is one row: 16-byte aligned and contiguous.
+          // A lane 0-6 pair inside partial_o is one row: 16-byte aligned and contiguous.
           for (std::uint32_t line = g.first_line; line < g.first_line + g.lines; ++line) {
-            for (int part = 0; part < kLanesPerLine; ++part) {
+            for (int part = 0; part < kLanesPerLine - 1; ++part) {
               const std::uint32_t w0 = lane_first_word(line, part);
               if (w0 >= w.o_words) continue;
               ASSERT_LT(w0 + 1, w.o_words);

@@ -58,42 +58,90 @@ TEST(Ll128Reference, GoldenBytesOfAPackedLine) {
 }
 
 TEST(Ll128Reference, GoldenBytesOfAnOddLine) {
-  // Stream line 1 carries payload words 15..29 in line words 1..15 and the flag in word 0.
+  // Stream line 1 carries payload words 15..29: the odd first word 15 in line word 14, words
+  // 16..29 in line words 0..13, and the flag in word 15 (the last word), as on every line.
   std::vector<std::uint64_t> payload(31);
   for (std::size_t i = 0; i < payload.size(); ++i)
     payload[i] = 0x1000 + i;
   const Line line = pack_line(payload, 1, flag_for(9));
-  EXPECT_EQ(line[0], 10u);
-  for (std::size_t i = 1; i < 16; ++i)
-    EXPECT_EQ(line[i], 0x1000 + 15 + (i - 1)) << i;
+  EXPECT_EQ(line[15], 10u);
+  EXPECT_EQ(line[14], 0x1000u + 15);
+  for (std::size_t i = 0; i < 14; ++i)
+    EXPECT_EQ(line[i], 0x1000 + 16 + i) << i;
   // Line 2 (even): payload 30 in word 0, zeros, flag in word 15.
   const Line two = pack_line(payload, 2, 7);
   EXPECT_EQ(two[0], 0x1000u + 30);
   EXPECT_EQ(two[1], 0u);
+  EXPECT_EQ(two[14], 0u);
   EXPECT_EQ(two[15], 7u);
+  // The unaligned build option: payload word i in line word i, flag in word 15.
+  const Line unaligned = pack_line(payload, 1, 10, 0, LineLayout::kFlagLastUnaligned);
+  for (std::size_t i = 0; i < 15; ++i)
+    EXPECT_EQ(unaligned[i], 0x1000 + 15 + i) << i;
+  EXPECT_EQ(unaligned[15], 10u);
+  // The old format (ordering emulation only): flag in word 0 of odd lines.
+  const Line old = pack_line(payload, 1, 10, 0, LineLayout::kFlagFirstOnOdd);
+  EXPECT_EQ(old[0], 10u);
+  for (std::size_t i = 1; i < 16; ++i)
+    EXPECT_EQ(old[i], 0x1000 + 15 + (i - 1)) << i;
+}
+
+TEST(Ll128Reference, LaneMovesAssembleTheReferenceLine) {
+  // What the kernel's sender assembles, lane by lane (lane_move: lower half = stream word
+  // `lower`, upper half = `lower + 1` or the flag), is byte for byte the reference line, for
+  // lines of both parities, a channel starting at an odd stream line, and the stream's end.
+  std::vector<std::uint64_t> payload(100);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    payload[i] = 0xABC00000 + i;
+  for (const LineLayout layout : {LineLayout::kFlagLast, LineLayout::kFlagLastUnaligned}) {
+    for (std::uint32_t first_line : {0u, 3u}) {
+      const auto lines = pack_stream(payload, 41, 2, first_line, layout);
+      ASSERT_EQ(lines.size(), 7u);
+      for (std::uint32_t l = 0; l < lines.size(); ++l) {
+        const std::uint32_t stream_line = first_line + l;
+        const std::uint64_t flag = flag_for(41 + l / 2);
+        for (int part = 0; part < kLanesPerLine; ++part) {
+          // Channel-relative word numbers: the stream words of the channel start at 15 * first.
+          const LaneMove m = lane_move(1u << 30, stream_line, part, layout);
+          const std::uint32_t lower = m.lower - first_line * 15;
+          auto word = [&](std::uint32_t w) { return w < payload.size() ? payload[w] : 0; };
+          const auto lo = static_cast<std::size_t>(part * 2);
+          EXPECT_EQ(lines[l][lo], word(lower)) << l << " " << part;
+          EXPECT_EQ(lines[l][lo + 1], m.upper ? word(lower + 1) : flag) << l << " " << part;
+        }
+      }
+    }
+  }
 }
 
 TEST(Ll128Reference, PackUnpackRoundTripAcrossSlots) {
   std::mt19937_64 rng(7);
-  for (std::uint32_t words : {1u, 14u, 15u, 16u, 44u, 45u, 46u, 1000u}) {
-    std::vector<std::uint64_t> payload(words);
-    for (auto& w : payload)
-      w = rng();
-    const std::uint64_t first_seq = (std::uint64_t{1} << 35) + 3;
-    const auto lines = pack_stream(payload, first_seq, 4);
-    ASSERT_EQ(lines.size(), (words + 14) / 15);
-    for (std::size_t l = 0; l < lines.size(); ++l) {
-      const auto fw = static_cast<std::size_t>(flag_word(static_cast<std::uint32_t>(l)));
-      EXPECT_EQ(fw, l % 2 == 0 ? 15u : 0u);
-      EXPECT_EQ(lines[l][fw], flag_for(first_seq + l / 4));
+  for (const LineLayout layout :
+       {LineLayout::kFlagLast, LineLayout::kFlagLastUnaligned, LineLayout::kFlagFirstOnOdd}) {
+    for (std::uint32_t words : {1u, 14u, 15u, 16u, 44u, 45u, 46u, 1000u}) {
+      std::vector<std::uint64_t> payload(words);
+      for (auto& w : payload)
+        w = rng();
+      const std::uint64_t first_seq = (std::uint64_t{1} << 35) + 3;
+      for (std::uint32_t first_line : {0u, 1u}) {
+        const auto lines = pack_stream(payload, first_seq, 4, first_line, layout);
+        ASSERT_EQ(lines.size(), (words + 14) / 15);
+        for (std::size_t l = 0; l < lines.size(); ++l) {
+          const auto line = first_line + static_cast<std::uint32_t>(l);
+          const auto fw = static_cast<std::size_t>(flag_word(line, layout));
+          EXPECT_EQ(fw, flag_is_last(layout) || line % 2 == 0 ? 15u : 0u);
+          EXPECT_EQ(lines[l][fw], flag_for(first_seq + l / 4));
+        }
+        EXPECT_EQ(unpack_stream(lines, first_seq, 4, words, first_line, layout), payload);
+        // A wrong flag anywhere is refused.
+        auto bad = lines;
+        const auto last = first_line + static_cast<std::uint32_t>(lines.size() - 1);
+        bad.back()[static_cast<std::size_t>(flag_word(last, layout))] += 4;  // the stale flag of
+                                                                             // the same physical
+                                                                             // slot one cycle later
+        EXPECT_THROW(unpack_stream(bad, first_seq, 4, words, first_line, layout), Error);
+      }
     }
-    EXPECT_EQ(unpack_stream(lines, first_seq, 4, words), payload);
-    // A wrong flag anywhere is refused.
-    auto bad = lines;
-    const auto last = static_cast<std::uint32_t>(lines.size() - 1);
-    bad.back()[static_cast<std::size_t>(flag_word(last))] += 4;  // the stale flag of the same
-                                                                 // physical slot one cycle later
-    EXPECT_THROW(unpack_stream(bad, first_seq, 4, words), Error);
   }
 }
 
