@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,7 +15,8 @@
 #include "core/device.hpp"
 #include "core/error.hpp"
 #include "diag/checks.hpp"
-#include "diag/verdict.hpp"
+#include "diag/groups.hpp"
+#include "diag/plan.hpp"
 #include "report/diag_report.hpp"
 
 namespace dcp::cli {
@@ -44,6 +46,24 @@ double parse_timeout(const std::optional<std::string>& text) {
   return v;
 }
 
+std::uint64_t parse_ll128_lines(const std::string& text) {
+  const auto bad = [&](std::string_view why) {
+    return ConfigError(fmt::format("ll128_lines: '{}' {}; accepted: an integer in [{}, {}]", text,
+                                   why, diag::kLl128MinLines, diag::kLl128MaxLines));
+  };
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw bad("is not a positive integer");
+  }
+  std::uint64_t v = 0;
+  try {
+    v = std::stoull(text);
+  } catch (const std::exception&) {
+    throw bad("is out of range");
+  }
+  if (v < diag::kLl128MinLines || v > diag::kLl128MaxLines) throw bad("is out of range");
+  return v;
+}
+
 diag::DiagPlan make_plan(const DiagArgs& args) {
   diag::DiagPlan plan;
   if (args.checks && args.checks->empty()) {
@@ -53,6 +73,7 @@ diag::DiagPlan make_plan(const DiagArgs& args) {
   plan.groups = diag::parse_check_groups(args.checks.value_or(""));
   plan.quick = args.quick;
   plan.timeout_s = parse_timeout(args.timeout);
+  if (args.ll128_lines) plan.ll128_lines = parse_ll128_lines(*args.ll128_lines);
   return plan;
 }
 
@@ -111,6 +132,13 @@ CLI::App* add_diag_subcommand(CLI::App& app, DiagArgs& args) {
                    fmt::format("Comma-separated check groups to run [default: all]; accepted: {}",
                                diag::accepted_check_groups()));
   diag->add_flag("--list-checks", args.list_checks, "Print the check groups and exit");
+  diag->add_flag("--explain", args.explain,
+                 "After the table, print for every FAIL and WARN row what to do about it (the "
+                 "command or setting)");
+  diag->add_option("--ll128-lines", args.ll128_lines,
+                   fmt::format("Lines the ll128_order probe writes per layout and rank pair "
+                               "[default: {}, --quick {}]",
+                               diag::kLl128DefaultLines, diag::kLl128QuickLines));
   diag->add_option("--json", args.json_out,
                    "Also write the report as JSON (schema dcpbench-diag, docs/diag-schema.md)");
   diag->add_option("-T,--timeout", args.timeout,
@@ -130,19 +158,30 @@ int run_diag(const DiagArgs& args, Session& session) {
   check_output_path(args.json_out);
 
   session.world.emplace(session.argc, session.argv, plan.timeout_s);
-  const World& world = *session.world;
-  const int device = diag::select_diag_device(world);
+  World& world = *session.world;
+  const bool gpu_needed = std::any_of(plan.groups.begin(), plan.groups.end(), [](const auto& g) {
+    const diag::CheckGroupInfo* info = diag::find_check_group(g);
+    return info == nullptr || info->needs_gpu;
+  });
+  const diag::DiagDevice device = diag::select_diag_device(world, gpu_needed);
 
   diag::DiagEnvironment env;
   env.nccl_loaded = ImplRegistry::nccl_loaded_version();
   env.nccl_compiled = ImplRegistry::nccl_compiled_version();
   env.nccl_warning = ImplRegistry::nccl_version_warning();
-  RankInfo mine = describe_device(device);
+  // Without CUDA (error 802) the rank is described from what diag gathers (fabric_manager).
+  RankInfo mine = device.cuda_ready ? describe_device(device.device) : RankInfo{};
   mine.rank = world.rank();
   mine.local_rank = world.local_rank();
   mine.host = world.host();
   mine.nccl_version = env.nccl_loaded;
   std::vector<std::string> notes;
+  if (!device.cuda_ready) {
+    notes.push_back(
+        fmt::format("rank {}: CUDA did not start ({}: {}); only the checks that need "
+                    "no GPU ran (see fabric_manager/cuda_init)",
+                    world.rank(), device.cuda_error_name, device.cuda_error_text));
+  }
   if (world.size() == 1) {
     notes.emplace_back(
         "single rank: the peer checks are skipped; run under mpirun -np N (one rank per GPU) "
@@ -155,6 +194,7 @@ int run_diag(const DiagArgs& args, Session& session) {
 
   if (world.rank() == 0) {
     report::write_diag_table(report, std::cout);
+    if (args.explain) report::write_diag_explain(report, std::cout);
     std::cout.flush();
     if (!args.json_out.empty()) {
       write_json_file(args.json_out, report);

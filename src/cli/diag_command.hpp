@@ -22,11 +22,13 @@ namespace dcp::cli {
 
 /// The options of `diag`, as given.
 struct DiagArgs {
-  bool quick = false;                  ///< --quick: a few seconds (small copies, fewer rounds)
-  std::optional<std::string> checks;   ///< --checks a,b: groups to run; unset = all
-  bool list_checks = false;            ///< --list-checks: print the groups and exit
-  std::string json_out;                ///< --json FILE
-  std::optional<std::string> timeout;  ///< -T/--timeout SECONDS (default 10)
+  bool quick = false;                      ///< --quick: a few seconds (small copies, fewer rounds)
+  std::optional<std::string> checks;       ///< --checks a,b: groups to run; unset = all
+  bool list_checks = false;                ///< --list-checks: print the groups and exit
+  std::string json_out;                    ///< --json FILE
+  std::optional<std::string> timeout;      ///< -T/--timeout SECONDS (default 10)
+  bool explain = false;                    ///< --explain: remedies of FAIL and WARN rows
+  std::optional<std::string> ll128_lines;  ///< --ll128-lines N (ll128_order probe)
 };
 
 /// Registers the `diag` subcommand and its options on `app`; returns it.

@@ -3,7 +3,7 @@
 /// Plain result records of `dcpbench diag`: one DiagCheck per (check, rank or rank pair), the
 /// measured matrices (latency, copy bandwidth) with optional cells, and the whole DiagReport.
 ///
-/// No CUDA, no formatting: src/diag fills them (the verdict rules live in src/diag/verdict.hpp),
+/// No CUDA, no formatting: src/diag fills them (each check group's rule in src/diag/groups/),
 /// src/report/diag_report.hpp prints them as a table or JSON (docs/diag-schema.md) and reads the
 /// JSON back. Matrix values are SI units (seconds, bytes/s); printers scale them.
 
@@ -88,6 +88,9 @@ struct DiagCheck {
   std::optional<double> number;  ///< `value` as a number, in `unit`, where it is one
   std::string hint;              ///< one line: what is wrong and what to do (empty on PASS)
   std::string detail;            ///< optional longer explanation (e.g. the full fabric message)
+  /// What an operator can do about a WARN or FAIL: a command or a setting (`diag --explain`
+  /// prints it); empty on PASS and SKIP rows.
+  std::string remedy;
 
   friend bool operator==(const DiagCheck&, const DiagCheck&) = default;
 };

@@ -7,6 +7,7 @@
 
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
+#include "diag/globaltimer.cuh"
 
 namespace dcp::diag {
 
@@ -25,15 +26,6 @@ struct SignatureAccumulator {
   unsigned long long mismatches;
   unsigned long long first_bad;  ///< min index of a wrong word; ~0 when none
 };
-
-__device__ __forceinline__ unsigned long long global_timer_ns() {
-  unsigned long long t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
-
-/// Checks the timer only every this many polls: reading %globaltimer costs more than a poll.
-constexpr unsigned kPollsPerTimerRead = 256;
 
 // ---- ping-pong ----------------------------------------------------------------------------------
 // One thread. Round r: the initiator stores tag(r) into `send` (the responder's memory) and spins

@@ -170,18 +170,53 @@ class Reader {
 
 }  // namespace
 
+DisplayValue display_value(double value, std::string_view unit) {
+  DisplayValue d;
+  if (unit == "s") {
+    d.number = value * 1e6;
+    d.unit = "us";
+    d.digits = fmt::format("{:.2f}", d.number);
+  } else if (unit == "B/s") {
+    d.number = value / 1e9;
+    d.unit = "GB/s";
+    d.digits = fmt::format("{:.1f}", d.number);
+  } else {
+    d.number = value;
+    d.unit = std::string(unit);
+    d.digits = fmt::format("{:.4g}", d.number);
+  }
+  d.text = d.unit.empty() ? d.digits : d.digits + " " + d.unit;
+  return d;
+}
+
 std::string display_unit(const DiagMatrix& m) {
-  if (m.unit == "s") return "us";
-  if (m.unit == "B/s") return "GB/s";
-  return m.unit;
+  return display_value(0, m.unit).unit;
 }
 
 std::string format_matrix_cell(const DiagMatrix& m, int from, int to) {
   const std::optional<double> v = m.at(from, to);
   if (!v || !std::isfinite(*v)) return "-";
-  if (m.unit == "s") return fmt::format("{:.2f}", *v * 1e6);
-  if (m.unit == "B/s") return fmt::format("{:.1f}", *v / 1e9);
-  return fmt::format("{:.4g}", *v);
+  return display_value(*v, m.unit).digits;
+}
+
+void write_diag_explain(const DiagReport& report, std::ostream& os) {
+  std::vector<const DiagCheck*> rows;
+  for (const auto& c : report.checks) {
+    if (c.verdict == Verdict::kFail || c.verdict == Verdict::kWarn) rows.push_back(&c);
+  }
+  os << "\nRemedies (--explain)\n";
+  if (rows.empty()) {
+    os << "Nothing to explain: no check failed or warned.\n";
+    return;
+  }
+  for (const DiagCheck* c : rows) {
+    os << fmt::format("{}  {}/{}  ranks {}\n", to_string(c->verdict), c->group, c->name,
+                      ranks_text(*c));
+    if (!c->hint.empty()) os << "  why: " << c->hint << '\n';
+    os << "  do:  "
+       << (c->remedy.empty() ? std::string("no remedy recorded (see the hint)") : c->remedy)
+       << '\n';
+  }
 }
 
 void write_diag_table(const DiagReport& report, std::ostream& os) {
@@ -275,7 +310,8 @@ void write_diag_json(const DiagReport& report, std::ostream& os) {
                       {"unit", c.unit},
                       {"number", c.number ? number_or_null(*c.number) : ordered_json(nullptr)},
                       {"hint", c.hint},
-                      {"detail", c.detail}});
+                      {"detail", c.detail},
+                      {"remedy", c.remedy}});
   }
   j["checks"] = checks;
   ordered_json matrices = ordered_json::array();
@@ -360,6 +396,8 @@ DiagReport read_diag_json(std::istream& is, std::string_view source) {
     if (!number.is_null()) c.number = rd.as<double>(number, p + ".number");
     c.hint = rd.get<std::string>(cj, "hint", p);
     c.detail = rd.get<std::string>(cj, "detail", p);
+    // Added in 1.1: a 1.0 report has none.
+    if (cj.contains("remedy")) c.remedy = rd.get<std::string>(cj, "remedy", p);
     r.checks.push_back(std::move(c));
   }
 

@@ -3,3 +3,8 @@
 dcp_gpu_test(diag_probes_gpu_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/diag_probes_test.cpp
   LIBS dcp_diag)
+# The ll128_order probe's kernels on one GPU: the counting self-test (deliberate tears counted),
+# the shipped layout's zero tears, and both no-progress timeouts.
+dcp_gpu_test(diag_ll128_gpu_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/diag_ll128_test.cpp
+  LIBS dcp_diag)

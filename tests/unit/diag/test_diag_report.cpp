@@ -89,6 +89,7 @@ DiagReport small_report() {
                         "cuMemCreate(CU_MEM_HANDLE_TYPE_FABRIC) failed: CUDA_ERROR_NOT_PERMITTED",
                         "no IMEX channel: checked /dev/nvidia-caps-imex-channels");
   fab.detail = "workspace fabric: the long explanation";
+  fab.remedy = "nothing to do on one host: use --workspace ipc (or auto)";
   r.checks.push_back(fab);
   r.checks.push_back(check("fabric", "fabric_import", DiagScope::kPair, {0, 1}, Verdict::kSkip, "",
                            "rank 1 has no fabric handle to export (see fabric_create)"));
@@ -97,8 +98,10 @@ DiagReport small_report() {
   lat.number = 0.68;
   lat.unit = "us";
   r.checks.push_back(lat);
-  r.checks.push_back(check("bandwidth", "copy_bandwidth", DiagScope::kPair, {1, 0}, Verdict::kFail,
-                           "", "the copy failed: cudaIpcOpenMemHandle failed"));
+  DiagCheck copy = check("bandwidth", "copy_bandwidth", DiagScope::kPair, {1, 0}, Verdict::kFail,
+                         "", "the copy failed: cudaIpcOpenMemHandle failed");
+  copy.remedy = "check the peer row of this pair (P2P access) and the driver, then rerun";
+  r.checks.push_back(copy);
 
   DiagMatrix p50;
   p50.name = "latency_p50";
@@ -154,7 +157,7 @@ TEST(DiagJson, FieldsFollowTheSchema) {
   write_diag_json(small_report(), os);
   const auto j = nlohmann::json::parse(os.str());
   EXPECT_EQ(j["schema"]["name"], "dcpbench-diag");
-  EXPECT_EQ(j["schema"]["version"], "1.0");
+  EXPECT_EQ(j["schema"]["version"], "1.1");
   EXPECT_EQ(j["context"]["world_size"], 2);
   EXPECT_EQ(j["context"]["ranks"][1]["gpu_uuid"], "GPU-0001");
   EXPECT_EQ(j["options"]["quick"], true);
@@ -168,6 +171,8 @@ TEST(DiagJson, FieldsFollowTheSchema) {
   EXPECT_EQ(fab["verdict"], "WARN");
   EXPECT_TRUE(fab["number"].is_null());
   EXPECT_EQ(fab["detail"], "workspace fabric: the long explanation");
+  EXPECT_EQ(fab["remedy"], "nothing to do on one host: use --workspace ipc (or auto)");
+  EXPECT_EQ(j["checks"][0]["remedy"], "");
   EXPECT_EQ(j["checks"][4]["number"], 0.68);
   EXPECT_EQ(j["checks"][4]["unit"], "us");
   const auto& bw = j["matrices"][2];
@@ -239,6 +244,61 @@ TEST(DiagJson, MinorVersionIsReadable) {
   });
   std::istringstream is(text);
   EXPECT_EQ(read_diag_json(is, "x").checks.size(), small_report().checks.size());
+}
+
+TEST(DiagJson, VersionOneZeroWithoutRemedyIsReadable) {
+  const std::string text = mutate([](auto& j) {
+    j["schema"]["version"] = "1.0";
+    for (auto& c : j["checks"])
+      c.erase("remedy");
+  });
+  std::istringstream is(text);
+  const DiagReport back = read_diag_json(is, "x");
+  ASSERT_EQ(back.checks.size(), small_report().checks.size());
+  for (const auto& c : back.checks)
+    EXPECT_TRUE(c.remedy.empty());
+  EXPECT_NE(read_error(mutate([](auto& j) {
+              j["checks"][2]["remedy"] = 3;
+            })).find("field 'checks[2].remedy': expected a string"),
+            std::string::npos);
+}
+
+TEST(DiagExplain, Golden) {
+  std::ostringstream os;
+  write_diag_explain(small_report(), os);
+  expect_golden("diag_small_explain.txt", os.str());
+}
+
+TEST(DiagExplain, OnlyFailAndWarnRowsWithTheirRemedyOrASayso) {
+  DiagReport r = small_report();
+  std::ostringstream os;
+  write_diag_explain(r, os);
+  const std::string t = os.str();
+  EXPECT_NE(t.find("WARN  fabric/fabric_create  ranks 1"), std::string::npos) << t;
+  EXPECT_NE(t.find("  do:  nothing to do on one host"), std::string::npos) << t;
+  EXPECT_NE(t.find("FAIL  bandwidth/copy_bandwidth  ranks 1->0"), std::string::npos) << t;
+  EXPECT_EQ(t.find("fabric_import"), std::string::npos);  // SKIP
+  EXPECT_EQ(t.find("devices/gpu"), std::string::npos);    // PASS
+  r.checks[5].remedy.clear();
+  std::ostringstream os2;
+  write_diag_explain(r, os2);
+  EXPECT_NE(os2.str().find("no remedy recorded (see the hint)"), std::string::npos);
+  DiagReport clean = small_report();
+  clean.checks.resize(2);
+  std::ostringstream os3;
+  write_diag_explain(clean, os3);
+  EXPECT_NE(os3.str().find("Nothing to explain"), std::string::npos);
+}
+
+TEST(DiagDisplay, ScalesSiUnitsForHumans) {
+  const DisplayValue us = display_value(0.7e-6, "s");
+  EXPECT_DOUBLE_EQ(us.number, 0.7);
+  EXPECT_EQ(us.unit, "us");
+  EXPECT_EQ(us.text, "0.70 us");
+  EXPECT_EQ(display_value(392.06e9, "B/s").text, "392.1 GB/s");
+  EXPECT_DOUBLE_EQ(display_value(392.06e9, "B/s").number, 392.06);
+  EXPECT_EQ(display_value(5, "lines").text, "5 lines");
+  EXPECT_EQ(display_value(5, "").text, "5");
 }
 
 TEST(DiagMatrixCells, ScaledForHumans) {
