@@ -6,12 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "baseline/impls.hpp"
 #include "baseline/transpose.hpp"
 #include "baseline/transpose_kernels.hpp"
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
 #include "core/fault.hpp"
-#include "core/impl_names.hpp"
 #include "core/shape.hpp"
 
 namespace dcp::baseline {
@@ -46,11 +46,11 @@ NcclHostAllToAll::NcclHostAllToAll(std::shared_ptr<NcclContext> ctx, HostPath pa
 std::string NcclHostAllToAll::name() const {
   switch (path_) {
     case HostPath::kTwoAllToAll:
-      return std::string(kImplNccl2x);
+      return std::string(kNccl2xName);
     case HostPath::kFused:
-      return std::string(kImplNcclFused);
+      return std::string(kNcclFusedName);
     case HostPath::kOneAllToAll:
-      return std::string(kImplNccl1x);
+      return std::string(kNccl1xName);
   }
   return "nccl-?";
 }

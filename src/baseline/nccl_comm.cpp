@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "baseline/impls.hpp"
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
 #include "core/world.hpp"
@@ -28,10 +29,11 @@ namespace dcp::baseline {
 namespace {
 
 /// First library version whose device API ran nccl-tests' device alltoall correctly: 2.28.3
-/// crashed in it with an illegal address (shared/docs/environment.md, anchors.md).
-constexpr int kDeviceApiMinMajor = 2;
-constexpr int kDeviceApiMinMinor = 28;
-constexpr int kDeviceApiMinPatch = 9;
+/// crashed in it with an illegal address (shared/docs/environment.md, anchors.md). One home:
+/// nccl-device's registry row (baseline/impls.hpp).
+constexpr int kDeviceApiMinMajor = kDeviceApiMinNccl.major;
+constexpr int kDeviceApiMinMinor = kDeviceApiMinNccl.minor;
+constexpr int kDeviceApiMinPatch = kDeviceApiMinNccl.patch;
 
 struct Version {
   int major = 0;

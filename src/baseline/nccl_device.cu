@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "baseline/copy_units.cuh"
+#include "baseline/impls.hpp"
 #include "baseline/transpose.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
 #include "core/fault.hpp"
-#include "core/impl_names.hpp"
 
 // nccl_device.h ships with NCCL >= 2.28. Without it this file builds a stub: nccl_comm.cpp's
 // device_api_unsupported_reason() then reports the old headers and nothing here is launched.
@@ -180,7 +180,7 @@ NcclDeviceAllToAll::~NcclDeviceAllToAll() {
 }
 
 std::string NcclDeviceAllToAll::name() const {
-  return std::string(kImplNcclDevice);
+  return std::string(kNcclDeviceName);
 }
 
 std::optional<std::string> NcclDeviceAllToAll::prepare_device_api() const {

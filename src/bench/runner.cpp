@@ -10,14 +10,12 @@
 
 #include "bench/buffer_ring.hpp"
 #include "bench/device_data.hpp"
-#include "bench/plan_agreement.hpp"
 #include "bench/sync.hpp"
 #include "bench/timing.hpp"
 #include "core/bandwidth.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
 #include "core/stats.hpp"
 
 namespace dcp::bench {
@@ -152,17 +150,38 @@ class SweepRunner {
     return TimingPlan{c.launch, m.warmup, m.iters, m.graph_calls, m.ring, m.timeout_s};
   }
 
+  /// Why `row` cannot run `c` at all, from the row alone (identical on every rank).
+  static std::optional<std::string> row_skip_reason(const ImplInfo& row, const Case& c) {
+    if (!row.launches.contains(c.launch)) {
+      return fmt::format("{} does not support launch mode {}", row.name, to_string(c.launch));
+    }
+    if (!row.traits.exact) {
+      return fmt::format(
+          "{} is not bit-exact (within {} ulp) and this runner verifies bit-exact outputs only",
+          row.name, row.traits.ulp_bound);
+    }
+    return std::nullopt;
+  }
+
   CaseResult run_one(const PlannedRun& run) {
     const Case& c = run.c;
+    DCP_CHECK(run.info != nullptr && run.info->name == run.impl,
+              "a planned run without its registry row");
+    const ImplInfo& row = *run.info;
     CaseResult result;
     result.c = c;
     result.impl = run.impl;
-    const bool moves_stats = impl_moves_stats(run.impl);
+    const bool moves_stats = row.traits.moves_stats;
     result.bytes_per_rank = static_cast<std::uint64_t>(c.batch) *
                             static_cast<std::uint64_t>(c.cp_size) *
                             (c.o_row_bytes() + (moves_stats ? c.stats_row_bytes() : 0));
+    if (auto why = row_skip_reason(row, c)) {
+      result.status = CaseStatus::kSkipped;
+      result.skip_reason = *why;
+      return result;
+    }
 
-    AllToAllImpl& impl = impls_.get(run.impl);
+    AllToAllImpl& impl = impls_.get(row);
     const std::optional<std::string> reason = impl.unsupported_reason(c);
     if (!world_.all(!reason.has_value(), "supported-case agreement")) {
       result.status = CaseStatus::kSkipped;
@@ -333,11 +352,10 @@ class SweepRunner {
 
 }  // namespace
 
-SweepOutcome run_sweep(const SweepSpec& spec, const std::vector<PlannedRun>& plan,
-                       ImplProvider& impls, const World& world, const ProgressFn& progress) {
-  require_same_plan(plan, world);
-  SweepRunner runner(spec, impls, world);
-  return runner.run(plan, progress);
+SweepOutcome run_sweep(const ResolvedSweep& sweep, ImplProvider& impls, const World& world,
+                       const ProgressFn& progress) {
+  SweepRunner runner(sweep.spec, impls, world);
+  return runner.run(sweep.runs, progress);
 }
 
 }  // namespace dcp::bench

@@ -18,9 +18,8 @@
 #include "core/cuda_raii.hpp"
 #include "core/device.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
+#include "core/resolve.hpp"
 #include "core/stats.hpp"
-#include "core/sweep.hpp"
 #include "diag/nvml.hpp"
 #include "diag/probes.hpp"
 #include "diag/verdict.hpp"
@@ -29,7 +28,6 @@
 #include "fabric/explain.hpp"
 #include "fabric/layout.hpp"
 #include "fabric/workspace.hpp"
-#include "kernels/native_alltoall.hpp"
 
 namespace dcp::diag {
 
@@ -113,23 +111,6 @@ std::vector<T> gather_flat(const World& world, const std::vector<T>& mine, std::
 std::string format_mib(std::size_t bytes) {
   return fmt::format("{} MiB", bytes >> 20);
 }
-
-/// The runner's view of "native" only.
-class NativeOnly final : public bench::ImplProvider {
- public:
-  explicit NativeOnly(const World& world) : world_(world) {}
-  AllToAllImpl& get(std::string_view name) override {
-    if (name != kImplNative) {
-      throw Error(fmt::format("diag smoke test: unexpected implementation '{}'", name));
-    }
-    if (!impl_) impl_ = kernels::make_native_alltoall(world_);
-    return *impl_;
-  }
-
- private:
-  const World& world_;
-  std::unique_ptr<AllToAllImpl> impl_;
-};
 
 /// A peer's cudaMalloc buffer opened in this process (legacy CUDA IPC), closed on destruction.
 class OpenedIpcBuffer {
@@ -794,13 +775,17 @@ class Runner {
       }
     }
     if (!f.skip_reason.empty()) return f;
+    if (!env_.impls || env_.smoke_impl.empty()) {
+      f.skip_reason = "no implementation to smoke-test was given to diag";
+      return f;
+    }
 
     SweepSpec spec;
     spec.axes.batch = {16};
     spec.axes.head_dim = {128};
     spec.axes.stats_dim = {2};
     spec.axes.dtype = {DType::kBf16};
-    spec.axes.impl = {std::string(kImplNative)};
+    spec.axes.impl = {env_.smoke_impl};
     spec.axes.launch = {LaunchMode::kEager};
     spec.axes.pdl = {true};
     if (size() == 1) {
@@ -818,10 +803,9 @@ class Runner {
     std::string error;
     try {
       validate(spec);
-      validate_for_world(spec, size());
-      const auto planned = expand(spec, size());
-      NativeOnly impls(world_);
-      const bench::SweepOutcome outcome = bench::run_sweep(spec, planned, impls, world_, {});
+      // Built from the gathered facts, so identical on every rank: no agreement needed.
+      const ResolvedSweep sweep = resolve_sweep(spec, env_.impls->catalog(), size());
+      const bench::SweepOutcome outcome = bench::run_sweep(sweep, *env_.impls, world_, {});
       DCP_CHECK(outcome.results.size() == 1, "diag smoke test: expected one result");
       const CaseResult& r = outcome.results.front();
       f.case_key = r.c.key();

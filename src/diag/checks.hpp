@@ -11,23 +11,29 @@
 #include <string>
 #include <vector>
 
+#include "bench/runner.hpp"
 #include "core/diag_result.hpp"
+#include "core/limits.hpp"
 #include "core/world.hpp"
 
 namespace dcp::diag {
 
 /// What to run (validated by the CLI before MPI starts).
 struct DiagPlan {
-  std::vector<std::string> groups;  ///< from parse_check_groups, in run order
-  bool quick = false;               ///< smaller copies, fewer rounds: a few seconds in all
-  double timeout_s = 10.0;          ///< bound on every wait
+  std::vector<std::string> groups;      ///< from parse_check_groups, in run order
+  bool quick = false;                   ///< smaller copies, fewer rounds: a few seconds in all
+  double timeout_s = kDefaultTimeoutS;  ///< bound on every wait
 };
 
-/// Facts diag cannot find itself: the NCCL versions come from baseline/ through the CLI.
+/// What diag cannot find itself: the NCCL versions come from baseline/, and the implementation
+/// the smoke test runs from the registry, both through the CLI (diag links neither kernels/ nor
+/// baseline/).
 struct DiagEnvironment {
-  std::string nccl_loaded;    ///< ncclGetVersion of the loaded library, e.g. "2.28.9"
-  std::string nccl_compiled;  ///< the headers the binary was built against
-  std::string nccl_warning;   ///< non-empty when the two differ (what breaks)
+  std::string nccl_loaded;               ///< ncclGetVersion of the loaded library, e.g. "2.28.9"
+  std::string nccl_compiled;             ///< the headers the binary was built against
+  std::string nccl_warning;              ///< non-empty when the two differ (what breaks)
+  bench::ImplProvider* impls = nullptr;  ///< makes the smoke test's implementation
+  std::string smoke_impl;                ///< its name in impls->catalog(); empty: smoke skips
 };
 
 /// Sizes of the probes for a plan.

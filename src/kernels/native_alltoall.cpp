@@ -10,8 +10,8 @@
 
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
 #include "kernels/fused_alltoall.hpp"
+#include "kernels/impls.hpp"
 #include "kernels/ll128_reference.hpp"
 
 namespace dcp::kernels {
@@ -45,7 +45,7 @@ NativeAllToAll::~NativeAllToAll() {
 }
 
 std::string NativeAllToAll::name() const {
-  return std::string(kImplNative);
+  return std::string(kNativeName);
 }
 
 ll128::Geometry NativeAllToAll::geometry_for(int cp) const {
@@ -439,10 +439,6 @@ std::string NativeAllToAll::detail() const {
       plan_.channels, plan_.capped ? " (capped for co-residency)" : "", lines, slots,
       fused_alltoall_rounds(std::min(largest.lines, slot_lines)),
       plan_.single_warp ? "single" : "split", plan_.ctas_per_rank, g.segment_bytes());
-}
-
-std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world) {
-  return std::make_unique<NativeAllToAll>(&world);
 }
 
 }  // namespace dcp::kernels

@@ -122,7 +122,4 @@ class NativeAllToAll final : public AllToAllImpl {
   std::vector<StreamHandle> streams_;
 };
 
-/// The factory the CLI registry calls for "native".
-std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world);
-
 }  // namespace dcp::kernels

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "bench/catalog_impls.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
@@ -14,6 +15,7 @@
 #include "diag/checks.hpp"
 #include "diag/probes.hpp"
 #include "diag/verdict.hpp"
+#include "kernels/impls.hpp"
 
 namespace dcp::diag {
 namespace {
@@ -132,7 +134,11 @@ TEST(DiagRun, SingleRankQuickRunSkipsPeersWithReasonsAndExitsZero) {
   DiagPlan plan;
   plan.groups = parse_check_groups("");
   plan.quick = true;
-  const DiagReport r = run_checks(plan, world, device, DiagEnvironment{"2.28.9", "2.28.9", ""});
+  // The smoke test's implementation comes from a registry, as the CLI gives it.
+  const ImplCatalog natives{kernels::native_impls()};
+  bench::CatalogImpls impls(natives, &world);
+  const DiagEnvironment env{"2.28.9", "2.28.9", "", &impls, std::string(kernels::kNativeName)};
+  const DiagReport r = run_checks(plan, world, device, env);
   for (const auto& c : r.checks) {
     std::printf("%s %s/%s %s %s\n", std::string(to_string(c.verdict)).c_str(), c.group.c_str(),
                 c.name.c_str(), c.value.c_str(), c.hint.c_str());

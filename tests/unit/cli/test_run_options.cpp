@@ -4,6 +4,8 @@
 #include "cli/config_file.hpp"
 #include "cli/run_options.hpp"
 #include "core/error.hpp"
+#include "core/resolve.hpp"
+#include "metadata_catalog.hpp"
 #include "report/spec_json.hpp"
 
 namespace dcp::cli {
@@ -12,7 +14,7 @@ namespace {
 TEST(DefaultConfig, EmbeddedFileMatchesTheDocumentedDefaults) {
   const SweepSpec d = default_spec();
   SweepSpec expected;  // the defaults written in core/sweep.hpp, documented in --help and README
-  expected.axes.impl = effective_impls(expected.axes);
+  expected.axes.impl = effective_impls(expected.axes, testing::metadata_catalog());
   EXPECT_EQ(d, expected);
   EXPECT_EQ(d.axes.batch, (std::vector<std::int64_t>{1, 16, 64, 128}));
   EXPECT_EQ(d.measure.iters, 1000);
@@ -32,7 +34,8 @@ TEST(RunOptions, FlagsOverrideConfig) {
   RunArgs a;
   a.config = std::string(DCP_SOURCE_DIR) + "/configs/decode-mla.json";
   a.batch = {"1", "16", "64"};
-  a.iters = "7";
+  a.iters =
+      std::string("7");  // a std::string: GCC 12 -O3 warns (-Wrestrict, bug 105329) on the literal
   a.pdl = {"off"};
   const SweepSpec s = build_spec(a);
   EXPECT_EQ(s.axes.batch, (std::vector<std::int64_t>{1, 16, 64}));
@@ -41,9 +44,11 @@ TEST(RunOptions, FlagsOverrideConfig) {
   EXPECT_EQ(s.axes.pdl, std::vector<bool>{false});
 }
 
+/// The input checks of `run` before any GPU work: build_spec, then resolve_sweep (which checks
+/// implementation names against the catalog).
 void expect_field(const RunArgs& a, const std::string& field) {
   try {
-    (void)build_spec(a);
+    (void)resolve_sweep(build_spec(a), testing::metadata_catalog(), 2);
     FAIL() << "expected ConfigError naming " << field;
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()).rfind(field + ":", 0), 0u) << e.what();
@@ -102,28 +107,6 @@ TEST(RunOptions, BatchZeroIsAnEmptyExchangeNotAnError) {
   RunArgs a;
   a.batch = {"0"};
   EXPECT_EQ(build_spec(a).axes.batch, std::vector<std::int64_t>{0});
-}
-
-TEST(ResolveForWorld, OneRankSimulatesCp2And4) {
-  SweepSpec s = default_spec();
-  const auto notes = resolve_for_world(s, 1);
-  EXPECT_EQ(s.axes.cp_size, (std::vector<int>{2, 4}));
-  EXPECT_EQ(s.axes.workspace, std::vector<WorkspaceKind>{WorkspaceKind::kSim});
-  ASSERT_EQ(notes.size(), 1u);
-  EXPECT_NE(notes[0].find("simulating"), std::string::npos);
-}
-
-TEST(ResolveForWorld, SeveralRanksKeepTheWorldSize) {
-  SweepSpec s = default_spec();
-  EXPECT_TRUE(resolve_for_world(s, 2).empty());
-  EXPECT_TRUE(s.axes.cp_size.empty());
-  EXPECT_EQ(s.axes.workspace, std::vector<WorkspaceKind>{WorkspaceKind::kAuto});
-}
-
-TEST(ResolveForWorld, ExplicitCpWithoutSimMustMatchTheWorld) {
-  SweepSpec s = default_spec();
-  s.axes.cp_size = {4};
-  EXPECT_THROW(resolve_for_world(s, 2), ConfigError);
 }
 
 }  // namespace
