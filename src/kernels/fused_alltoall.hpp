@@ -48,9 +48,9 @@ constexpr int fused_alltoall_ctas(int cp, int channels, bool single_warp) {
   return 2 * ((pairs + kWarpsPerCta - 1) / kWarpsPerCta);
 }
 
-/// Rounds of 4 lines each that a warp keeps in flight per batch, chosen from the lines of the
-/// largest channel's stream (capped at a slot): 1, 2 or 3 for <= 4, 8, 12 lines, 5 for <= 20,
-/// else 8 (32 lines per batch).
+/// Rounds of 4 lines each that a warp keeps in flight per line group (the lines a warp moves
+/// between two waits), chosen from the lines of the largest channel's stream (capped at a
+/// slot): 1, 2 or 3 for <= 4, 8, 12 lines, 5 for <= 20, else 8 (32 lines per line group).
 int fused_alltoall_rounds(std::uint32_t lines_per_warp);
 
 /// How many CTAs of the instantiation with `rounds` rounds may be resident at once on the current
@@ -77,9 +77,26 @@ void fused_alltoall_trace_copy(std::vector<std::uint64_t>& out);
 /// Why `p` cannot be launched; empty when it can.
 std::string fused_alltoall_problem(const FusedAllToAllParams& p);
 
-/// Validates `p` (ConfigError naming the problem), picks the instantiation and enqueues one
-/// exchange on `stream` with cudaLaunchKernelEx; `pdl` sets programmatic stream serialisation.
-/// Checks the launch (CudaError). Requires shape.entries > 0 (E = 0 launches nothing).
-void launch_fused_alltoall(const FusedAllToAllParams& p, cudaStream_t stream, bool pdl);
+/// One rank's exchange launch, validated and configured once per case (NativeAllToAll::setup),
+/// so that a call is a plain launch: no validation, no planning, no allocation per call.
+class FusedAllToAllLaunch {
+ public:
+  FusedAllToAllLaunch() = default;
+  /// Validates `p` (ConfigError "native exchange: <problem>"), picks the instantiation from the
+  /// largest channel's lines and fills the launch configuration (grid, block, stream, the
+  /// programmatic-stream-serialisation attribute from `pdl`). Requires shape.entries > 0
+  /// (E = 0 launches nothing).
+  FusedAllToAllLaunch(const FusedAllToAllParams& p, cudaStream_t stream, bool pdl);
+
+  /// Enqueues one exchange with `p`, which must be parameters the caller validated
+  /// (fused_alltoall_problem) for this launch's shape, plan and geometry: only the tensors may
+  /// differ between calls. Checks the launch (CudaError).
+  void operator()(const FusedAllToAllParams& p) const;
+
+ private:
+  const void* kernel_ = nullptr;  ///< the instantiation, as cudaLaunchKernelExC takes it
+  cudaLaunchConfig_t config_{};
+  cudaLaunchAttribute attribute_{};
+};
 
 }  // namespace dcp::kernels

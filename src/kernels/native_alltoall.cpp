@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 
@@ -10,7 +11,6 @@
 
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
-#include "kernels/fused_alltoall.hpp"
 #include "kernels/impls.hpp"
 #include "kernels/ll128_reference.hpp"
 
@@ -236,8 +236,6 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
   plan_ = p;
   pdl_ = c.pdl.value_or(true);
   current_ = &ws;
-  ring_ = s.ring;
-  streams_ = s.streams;
 
   FusedAllToAllParams base;
   base.shape = shape;
@@ -268,6 +266,28 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
         // Testing aid: this rank's segment looks as if it had never been initialised.
         DCP_CUDA_CHECK(cudaMemset(segments[static_cast<std::size_t>(rank)], 0xA5,
                                   static_cast<std::size_t>(g.fifos_offset())));
+      }
+    }
+  }
+  // Every call's parameters are validated here, once: run() only launches.
+  ring_size_ = s.ring.size();
+  call_params_.clear();
+  launches_.clear();
+  if (shape.entries > 0) {
+    for (std::size_t i = 0; i < local; ++i) {
+      for (const BufferSet& set : s.ring) {
+        FusedAllToAllParams q = params_[i];
+        const RankBuffers& b = set.ranks[i];
+        q.in_o = b.in_o;
+        q.in_stats = b.in_stats;
+        q.out_o = b.out_o;
+        q.out_stats = b.out_stats;
+        call_params_.push_back(q);
+      }
+      launches_.emplace_back(call_params_[i * ring_size_], s.streams[i], pdl_);
+      for (std::size_t k = 1; k < ring_size_; ++k) {
+        const std::string problem = fused_alltoall_problem(call_params_[i * ring_size_ + k]);
+        if (!problem.empty()) throw ConfigError("native exchange: " + problem);
       }
     }
   }
@@ -364,17 +384,9 @@ void NativeAllToAll::run(std::size_t slot) {
                     failure_));
   }
   if (shape_.entries == 0) return;  // nothing to move: no kernel, no counters touched
-  DCP_CHECK(slot < ring_.size(), "native: ring slot out of range");
-  const BufferSet& set = ring_[slot];
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (skip_[i]) continue;
-    FusedAllToAllParams& p = params_[i];
-    const RankBuffers& b = set.ranks[i];
-    p.in_o = b.in_o;
-    p.in_stats = b.in_stats;
-    p.out_o = b.out_o;
-    p.out_stats = b.out_stats;
-    launch_fused_alltoall(p, streams_[i], pdl_);
+  assert(slot < ring_size_);
+  for (std::size_t i = 0; i < launches_.size(); ++i) {
+    if (!skip_[i]) launches_[i](call_params_[i * ring_size_ + slot]);
   }
 }
 
@@ -406,8 +418,9 @@ void NativeAllToAll::teardown() {
   ready_ = false;
   params_.clear();
   skip_.clear();
-  ring_.clear();
-  streams_.clear();
+  call_params_.clear();
+  launches_.clear();
+  ring_size_ = 0;
 }
 
 void NativeAllToAll::abort_inflight() noexcept {

@@ -4,10 +4,12 @@
 ///
 /// setup() resolves the case into kernel parameters and takes the workspace from a cache (one per
 /// (kind, geometry); the default geometry depends only on cp, so one workspace serves every shape
-/// of a cp and its counters persist across cases without re-initialisation). run(slot) enqueues
-/// one kernel per local rank. check() reads every local rank's device error record and throws
-/// TimeoutError naming rank, peer, channel and the awaited sequence; after that the
-/// implementation refuses to run until setup() performed the collective workspace reset.
+/// of a cp and its counters persist across cases without re-initialisation); it validates the
+/// parameters of every (local rank, ring slot) and configures each rank's launch once. run(slot)
+/// enqueues one precomputed kernel launch per local rank and does nothing else. check() reads every
+/// local rank's device error record and throws TimeoutError naming rank, peer, channel and the
+/// awaited sequence; after that the implementation refuses to run until setup() performed the
+/// collective workspace reset.
 
 #include <array>
 #include <cstddef>
@@ -20,6 +22,7 @@
 #include "core/shape.hpp"
 #include "core/world.hpp"
 #include "fabric/workspace.hpp"
+#include "kernels/fused_alltoall.hpp"
 #include "kernels/fused_alltoall_params.hpp"
 #include "kernels/ll128_layout.hpp"
 
@@ -116,10 +119,12 @@ class NativeAllToAll final : public AllToAllImpl {
   ChannelPlan plan_;
   bool pdl_ = true;
   CachedWorkspace* current_ = nullptr;
-  std::vector<FusedAllToAllParams> params_;
-  std::vector<bool> skip_;  ///< fault injection: local ranks that launch nothing
-  std::vector<BufferSet> ring_;
-  std::vector<StreamHandle> streams_;
+  std::vector<FusedAllToAllParams> params_;  ///< per local rank, without tensors
+  std::vector<bool> skip_;                   ///< fault injection: local ranks that launch nothing
+  std::size_t ring_size_ = 0;
+  /// Validated kernel parameters per (local rank i, ring slot k), at i * ring_size_ + k.
+  std::vector<FusedAllToAllParams> call_params_;
+  std::vector<FusedAllToAllLaunch> launches_;  ///< per local rank (empty for E = 0)
 };
 
 }  // namespace dcp::kernels
