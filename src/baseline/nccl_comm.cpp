@@ -14,6 +14,7 @@
 #include "baseline/impls.hpp"
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/world.hpp"
 
 // The device API's host types (ncclDevComm, ncclDevCommRequirements) exist from NCCL 2.28 on.
@@ -276,7 +277,7 @@ NcclComm::~NcclComm() {
 }
 
 double NcclComm::timeout_s() const {
-  return timeout_s_ ? timeout_s_() : 10.0;
+  return timeout_s_ ? timeout_s_() : kDefaultTimeoutS;
 }
 
 void NcclComm::complete(ncclResult_t result, const char* expr, const char* file, int line) const {

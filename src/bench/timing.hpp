@@ -27,13 +27,15 @@ namespace dcp::bench {
 /// Enqueues one exchange on every local stream, using ring slot `slot`.
 using EnqueueFn = std::function<void(std::size_t slot)>;
 
+/// How one case is timed. Every field comes from the sweep's MeasureOptions (core/sweep.hpp,
+/// the home of their defaults), so none has a default of its own.
 struct TimingPlan {
-  LaunchMode mode = LaunchMode::kEager;
-  int warmup = 50;            ///< untimed calls first
-  int iters = 1000;           ///< samples
-  int calls_per_sample = 20;  ///< pipelined/graph: calls per sample (graph_calls)
-  int ring = 5;               ///< slots cycled: call i uses slot i % ring
-  double timeout_s = 10.0;    ///< every host-side wait on the GPU or a peer
+  LaunchMode mode;
+  int warmup;            ///< untimed calls first
+  int iters;             ///< samples
+  int calls_per_sample;  ///< pipelined/graph: calls per sample (graph_calls)
+  int ring;              ///< slots cycled: call i uses slot i % ring
+  double timeout_s;      ///< every host-side wait on the GPU or a peer
 };
 
 /// How many ring slots (0, 1, ...) the calls of `plan` write: min(ring, calls made), where a graph

@@ -106,11 +106,7 @@ int run_diag(const DiagArgs& args, Session& session) {
   Registry registry(world);
   env.impls = &registry;
   env.smoke_impl = std::string(diag_smoke_impl());
-  RankInfo mine = describe_device(device);
-  mine.rank = world.rank();
-  mine.local_rank = world.local_rank();
-  mine.host = world.host();
-  mine.nccl_version = env.nccl_loaded;
+  const RankInfo mine = describe_rank(world, device, env.nccl_loaded);
   std::vector<std::string> notes;
   if (world.size() == 1) {
     notes.emplace_back(

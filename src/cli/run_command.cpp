@@ -64,11 +64,7 @@ int run_command(const RunArgs& args, Session& session) {
     resolve_auto_workspace(sweep, fabric::resolve_workspace_kind(WorkspaceKind::kAuto, world));
   }
   std::vector<std::string> notes = sweep.notes;
-  RankInfo me = describe_device(device);
-  me.rank = world.rank();
-  me.local_rank = world.local_rank();
-  me.host = world.host();
-  me.nccl_version = Registry::nccl_loaded_version();
+  const RankInfo me = describe_rank(world, device, Registry::nccl_loaded_version());
   if (const std::string w = Registry::nccl_version_warning(); !w.empty()) notes.push_back(w);
 
   Registry registry(world);

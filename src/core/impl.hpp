@@ -15,6 +15,7 @@
 
 #include "core/case.hpp"
 #include "core/fault.hpp"
+#include "core/limits.hpp"
 
 struct CUstream_st;
 
@@ -58,7 +59,7 @@ struct ExchangeSetup {
   int local_ranks = 1;  ///< ranks run by this process: 1, or cp_size in sim mode
   std::vector<BufferSet> ring;           ///< distinct input/output sets; run(slot) uses ring[slot]
   std::vector<StreamHandle> streams;     ///< one per local rank
-  double timeout_s = 10.0;               ///< device-side waits on peers give up after this
+  double timeout_s = kDefaultTimeoutS;   ///< device-side waits on peers give up after this
   std::optional<FaultInjection> inject;  ///< testing aid; the impl honours what applies to it
 };
 

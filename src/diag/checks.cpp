@@ -71,27 +71,11 @@ std::string capture(F&& f) {
   }
 }
 
-/// Every rank's string, in rank order (strings of any length).
-std::vector<std::string> allgather_strings(const World& world, const std::string& mine,
-                                           std::string_view what) {
-  const auto lengths = world.allgather(static_cast<std::uint64_t>(mine.size()), what);
-  const std::uint64_t longest = *std::max_element(lengths.begin(), lengths.end());
-  std::vector<std::byte> buf(static_cast<std::size_t>(std::max<std::uint64_t>(longest, 1)));
-  std::memcpy(buf.data(), mine.data(), mine.size());
-  const auto all = world.allgather_bytes(buf, what);
-  std::vector<std::string> out;
-  for (std::size_t r = 0; r < lengths.size(); ++r) {
-    const char* p = reinterpret_cast<const char*>(all.data()) + r * buf.size();
-    out.emplace_back(p, static_cast<std::size_t>(lengths[r]));
-  }
-  return out;
-}
-
 /// Every rank's facts, in rank order.
 template <typename T>
 std::vector<T> gather(const World& world, const T& mine, std::string_view what) {
   std::vector<T> out;
-  for (const auto& text : allgather_strings(world, encode(mine), what)) {
+  for (const auto& text : world.allgather_strings(encode(mine), what)) {
     T v{};
     decode(text, v);
     out.push_back(std::move(v));
@@ -192,28 +176,15 @@ class Runner {
 
   RankFacts this_rank() const {
     RankFacts f;
-    const RankInfo info = describe_device(device_);
-    f.rank = world_.rank();
-    f.local_rank = world_.local_rank();
+    static_cast<RankInfo&>(f) = describe_rank(world_, device_, env_.nccl_loaded);
     f.local_size = world_.local_size();
-    f.host = world_.host();
-    f.device = device_;
     DCP_CUDA_CHECK(cudaGetDeviceCount(&f.visible_devices));
     if (const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES")) {
       f.cvd_set = true;
       f.cvd = cvd;
     }
     for (int d = 0; d < f.visible_devices; ++d)
-      f.visible_uuids.push_back(d == device_ ? info.gpu_uuid : describe_device(d).gpu_uuid);
-    f.gpu_name = info.gpu_name;
-    f.gpu_uuid = info.gpu_uuid;
-    f.pci_bus_id = info.pci_bus_id;
-    f.sm_count = info.sm_count;
-    f.cc_major = info.cc_major;
-    f.cc_minor = info.cc_minor;
-    f.driver_version = info.driver_version;
-    f.runtime_version = info.runtime_version;
-    f.nccl_loaded = env_.nccl_loaded;
+      f.visible_uuids.push_back(d == device_ ? f.gpu_uuid : describe_device(d).gpu_uuid);
     f.nccl_compiled = env_.nccl_compiled;
     f.nccl_warning = env_.nccl_warning;
     return f;

@@ -16,7 +16,7 @@ namespace dcp::diag {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RankFacts, rank, local_rank, local_size, host, device,
                                    visible_devices, cvd_set, cvd, visible_uuids, gpu_name, gpu_uuid,
                                    pci_bus_id, sm_count, cc_major, cc_minor, driver_version,
-                                   runtime_version, nccl_loaded, nccl_compiled, nccl_warning)
+                                   runtime_version, nccl_version, nccl_compiled, nccl_warning)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PeerFacts, from, to, peer_visible, peer_device, can_access,
                                    perf_rank, native_atomics, access_supported, error)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NvlinkFacts, nvml_available, unavailable_reason, supported,
@@ -309,10 +309,10 @@ std::vector<DiagCheck> device_checks(const std::vector<RankFacts>& ranks) {
   const auto models = distinct(ranks, [](const RankFacts& r) { return r.gpu_name; });
   const auto drivers = distinct(ranks, [](const RankFacts& r) { return r.driver_version; });
   const auto runtimes = distinct(ranks, [](const RankFacts& r) { return r.runtime_version; });
-  const auto nccls = distinct(ranks, [](const RankFacts& r) { return r.nccl_loaded; });
+  const auto nccls = distinct(ranks, [](const RankFacts& r) { return r.nccl_version; });
   const RankFacts& r0 = ranks.front();
   v.value = fmt::format("driver {}, runtime {}, NCCL {} (compiled {})", r0.driver_version,
-                        r0.runtime_version, r0.nccl_loaded.empty() ? "?" : r0.nccl_loaded,
+                        r0.runtime_version, r0.nccl_version.empty() ? "?" : r0.nccl_version,
                         r0.nccl_compiled);
   std::vector<std::string> problems;
   if (models.size() > 1) problems.push_back("GPU models differ: " + describe_groups(models));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/diag_result.hpp"
+#include "core/rank_info.hpp"
 
 namespace dcp::diag {
 
@@ -88,28 +89,17 @@ inline constexpr std::string_view kSingleRankReason =
 // ---------------------------------------------------------------------------------------------
 // Facts measured on the ranks
 
-/// What one rank runs on (gathered by every check group).
-struct RankFacts {
-  int rank = 0;
-  int local_rank = 0;
+/// What one rank runs on (gathered by every check group): the job's one rank description
+/// (core/rank_info.hpp: rank, host, GPU, versions, nccl_version = the loaded library) and what
+/// only diag checks.
+struct RankFacts : RankInfo {
   int local_size = 1;
-  std::string host;
-  int device = -1;                         ///< CUDA ordinal in this process
   int visible_devices = 0;                 ///< cudaGetDeviceCount in this process
   bool cvd_set = false;                    ///< CUDA_VISIBLE_DEVICES is set
   std::string cvd;                         ///< its value
   std::vector<std::string> visible_uuids;  ///< UUID of every device visible here, by ordinal
-  std::string gpu_name;
-  std::string gpu_uuid;
-  std::string pci_bus_id;
-  int sm_count = 0;
-  int cc_major = 0;
-  int cc_minor = 0;
-  std::string driver_version;   ///< "13.0"
-  std::string runtime_version;  ///< "13.0"
-  std::string nccl_loaded;      ///< "2.28.9"; empty when unknown
-  std::string nccl_compiled;    ///< "2.28.9"
-  std::string nccl_warning;     ///< non-empty when loaded and compiled NCCL differ
+  std::string nccl_compiled;               ///< "2.28.9"
+  std::string nccl_warning;                ///< non-empty when loaded and compiled NCCL differ
 
   friend bool operator==(const RankFacts&, const RankFacts&) = default;
 };

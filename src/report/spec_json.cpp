@@ -195,7 +195,7 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
   if (has("cp_size")) {
     a.cp_size.clear();
     for (const auto& v : as_list(j.at("cp_size")))
-      a.cp_size.push_back(to_int32(v, "cp_size", "integers 1..64"));
+      a.cp_size.push_back(to_int32(v, "cp_size", fmt::format("integers 1..{}", kMaxCpSize)));
   }
   if (has("dtype"))
     a.dtype = parse_named_list<DType>(j.at("dtype"), "dtype", accepted_dtypes(), parse_dtype);
@@ -228,7 +228,9 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
   if (has("iters")) m.iters = to_int32(j.at("iters"), "iters", "integers >= 1");
   if (has("graph_calls"))
     m.graph_calls = to_int32(j.at("graph_calls"), "graph_calls", "integers >= 1");
-  if (has("ring")) m.ring = to_int32(j.at("ring"), "ring", "integers >= 5");
+  if (has("ring")) {
+    m.ring = to_int32(j.at("ring"), "ring", fmt::format("integers >= {}", kMinRingSize));
+  }
   if (has("seed")) {
     const auto& v = j.at("seed");
     if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
@@ -241,8 +243,8 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
     const auto& v = j.at("timeout_s");
     if (!v.is_number()) {
       throw ConfigError(
-          fmt::format("timeout_s: {} ({}) is not a number; accepted: seconds in (0, 86400]",
-                      short_dump(v), type_name(v)));
+          fmt::format("timeout_s: {} ({}) is not a number; accepted: seconds in (0, {}]",
+                      short_dump(v), type_name(v), kMaxTimeoutS));
     }
     m.timeout_s = v.get<double>();
   }

@@ -31,7 +31,7 @@ RankFacts make_rank(int r, const std::string& host = "node0", const std::string&
   f.cc_minor = 0;
   f.driver_version = "13.0";
   f.runtime_version = "13.0";
-  f.nccl_loaded = "2.28.9";
+  f.nccl_version = "2.28.9";
   f.nccl_compiled = "2.28.9";
   return f;
 }
@@ -140,7 +140,7 @@ TEST(DiagDevices, VersionMismatchWarnsNamingTheRanks) {
 TEST(DiagDevices, GpuModelAndNcclMismatchWarn) {
   auto ranks = two_ranks();
   ranks[1].gpu_name = "NVIDIA H100";
-  ranks[1].nccl_loaded = "2.28.3";
+  ranks[1].nccl_version = "2.28.3";
   const auto checks = device_checks(ranks);
   const DiagCheck& v = find(checks, "versions");
   EXPECT_EQ(v.verdict, Verdict::kWarn);
