@@ -36,6 +36,9 @@ function(dcp_native_test_variant name defines)
     ${PROJECT_SOURCE_DIR}/src/kernels/fused_alltoall.cu
     ${PROJECT_SOURCE_DIR}/src/kernels/native_alltoall.cpp
     ${PROJECT_SOURCE_DIR}/src/kernels/ll128_reference.cpp)
+  # The kernel sources are compiled here, not linked from dcp_kernels: their headers come from
+  # the source tree (the include roots of cmake/DcpHeaders.cmake only serve linked libraries).
+  target_include_directories(${target} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_compile_definitions(${target} PRIVATE ${defines})
   target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_core_rt Threads::Threads
     GTest::gtest dcp_warnings)
