@@ -7,6 +7,7 @@
 /// CUDA-free: streams are passed as the opaque CUstream_st* that cudaStream_t aliases.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -100,6 +101,13 @@ class AllToAllImpl {
   /// work stuck on peers (e.g. ncclCommAbort) so the process can exit. The implementation is
   /// unusable afterwards. Must not throw.
   virtual void abort_inflight() noexcept {}
+
+  /// For the current case (after setup()): how many consecutive calls with fresh inputs reuse
+  /// every buffer the implementation carries from call to call (e.g. each slot of its FIFOs) at
+  /// least once with new data, so that stale bytes of an earlier call cannot pass verification.
+  /// The runner's correctness pass makes at least this many calls (and at least one per ring
+  /// set). 0: nothing is carried between calls.
+  [[nodiscard]] virtual std::uint64_t min_fresh_calls() const { return 0; }
 
   /// Per-rank workspace bytes held for the current case (0 when none).
   [[nodiscard]] virtual std::size_t workspace_bytes() const { return 0; }

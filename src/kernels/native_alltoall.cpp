@@ -35,6 +35,17 @@ constexpr int kSplitMaxCtas = 96;
 
 }  // namespace
 
+std::uint64_t calls_to_reuse_fifos(const ExchangeShape& shape, int channels,
+                                   const ll128::Geometry& g, int passes) {
+  if (shape.entries <= 0 || channels < 1 || passes < 1) return 0;
+  std::uint32_t fewest = UINT32_MAX;
+  for (int ch = 0; ch < channels; ++ch)
+    fewest = std::min(fewest, ll128::stream_geometry(shape, channels, ch, g.slot_lines).slots);
+  if (fewest == 0) return 0;  // a channel without lines carries nothing between calls
+  const auto needed = static_cast<std::uint64_t>(passes) * static_cast<std::uint64_t>(g.depth);
+  return (needed + fewest - 1) / fewest;
+}
+
 NativeAllToAll::NativeAllToAll(const World* world, NativeOptions options)
     : world_(world), options_(options) {}
 
@@ -269,6 +280,8 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
       }
     }
   }
+  fresh_calls_ = calls_to_reuse_fifos(shape, base.channels, g, 2);
+
   // Every call's parameters are validated here, once: run() only launches.
   ring_size_ = s.ring.size();
   call_params_.clear();
@@ -421,6 +434,7 @@ void NativeAllToAll::teardown() {
   call_params_.clear();
   launches_.clear();
   ring_size_ = 0;
+  fresh_calls_ = 0;
 }
 
 void NativeAllToAll::abort_inflight() noexcept {

@@ -60,6 +60,13 @@ struct ChannelPlan {
   std::string problem;        ///< non-empty: the case cannot run here (the message says why)
 };
 
+/// Calls with fresh inputs after which every slot of every (peer, channel) FIFO of geometry `g`
+/// was written at least `passes` times: ceil(passes * depth / s), s the fewest slots a channel's
+/// stream takes per call (the last channel's: it has the fewest lines), since consecutive calls
+/// take consecutive sequence numbers and a slot is seq mod depth. 0 for E = 0.
+std::uint64_t calls_to_reuse_fifos(const ExchangeShape& shape, int channels,
+                                   const ll128::Geometry& g, int passes);
+
 class NativeAllToAll final : public AllToAllImpl {
  public:
   /// `world` is needed for ipc/fabric/auto workspaces (collective creation and reset) and may be
@@ -74,6 +81,9 @@ class NativeAllToAll final : public AllToAllImpl {
   void check() override;
   void teardown() override;
   void abort_inflight() noexcept override;
+  /// 2 x depth slots through the FIFO of every (peer, channel): ceil(2 * depth / s) calls, s the
+  /// fewest slots a channel consumes per call (the last channel's); 0 for E = 0.
+  [[nodiscard]] std::uint64_t min_fresh_calls() const override { return fresh_calls_; }
   [[nodiscard]] std::size_t workspace_bytes() const override;
   [[nodiscard]] std::string detail() const override;
 
@@ -125,6 +135,7 @@ class NativeAllToAll final : public AllToAllImpl {
   /// Validated kernel parameters per (local rank i, ring slot k), at i * ring_size_ + k.
   std::vector<FusedAllToAllParams> call_params_;
   std::vector<FusedAllToAllLaunch> launches_;  ///< per local rank (empty for E = 0)
+  std::uint64_t fresh_calls_ = 0;              ///< min_fresh_calls() of the current case
 };
 
 }  // namespace dcp::kernels
