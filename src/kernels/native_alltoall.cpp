@@ -46,6 +46,25 @@ std::uint64_t calls_to_reuse_fifos(const ExchangeShape& shape, int channels,
   return (needed + fewest - 1) / fewest;
 }
 
+std::string uninitialised_segment_message(int segment_rank, int peer, int channel,
+                                          std::uint64_t word, int seen_by) {
+  return fmt::format(
+      "native: the workspace segment of rank {} is not initialised: its counter record for "
+      "peer {} channel {} reads 0x{:x} instead of 0 (seen by rank {}). Every rank must zero "
+      "its own segment, synchronise, and pass a barrier before the first exchange "
+      "(dcp-a2a-spec.md §2.5-2.6); a rank that skips it breaks every peer's sequence numbers",
+      segment_rank, peer, channel, word, seen_by);
+}
+
+std::string row_order_message(int rank, std::string_view found, int row) {
+  return fmt::format(
+      "native: workspace rows are not in rank order: rank {} finds {} in row {} of its peer "
+      "table, expected rank {}'s. Row r must map rank r's segment in every process; a "
+      "permuted peer table, or a communicator whose rank order differs from the workspace's "
+      "row order (dcp-a2a-spec.md §8.2), sends every line to the wrong peer",
+      rank, found, row, row);
+}
+
 NativeAllToAll::NativeAllToAll(const World* world, NativeOptions options)
     : world_(world), options_(options) {}
 
@@ -328,12 +347,9 @@ void NativeAllToAll::check_initialised(const CachedWorkspace& ws, int first_rank
       if (words[k] == 0) continue;
       const auto record =
           static_cast<std::int64_t>(k * sizeof(std::uint64_t)) / ll128::kCounterRecordBytes;
-      problem = fmt::format(
-          "native: the workspace segment of rank {} is not initialised: its counter record for "
-          "peer {} channel {} reads 0x{:x} instead of 0 (seen by rank {}). Every rank must zero "
-          "its own segment, synchronise, and pass a barrier before the first exchange "
-          "(dcp-a2a-spec.md §2.5-2.6); a rank that skips it breaks every peer's sequence numbers",
-          r, record / g.max_channels, record % g.max_channels, words[k], first_rank);
+      problem = uninitialised_segment_message(r, static_cast<int>(record / g.max_channels),
+                                              static_cast<int>(record % g.max_channels), words[k],
+                                              first_rank);
       break;
     }
   }
@@ -370,12 +386,7 @@ void NativeAllToAll::check_row_order(int first_rank) {
       const std::string found = sig[0] == (ll128::kSignatureMagic ^ nonce)
                                     ? fmt::format("rank {}'s signature", sig[1])
                                     : std::string("no current signature");
-      problem = fmt::format(
-          "native: workspace rows are not in rank order: rank {} finds {} in row {} of its peer "
-          "table, expected rank {}'s. Row r must map rank r's segment in every process; a "
-          "permuted peer table, or a communicator whose rank order differs from the workspace's "
-          "row order (dcp-a2a-spec.md §8.2), sends every line to the wrong peer",
-          p.rank, found, r, r);
+      problem = row_order_message(p.rank, found, r);
     }
   }
   const bool bad =

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/impl.hpp"
@@ -66,6 +67,15 @@ struct ChannelPlan {
 /// take consecutive sequence numbers and a slot is seq mod depth. 0 for E = 0.
 std::uint64_t calls_to_reuse_fifos(const ExchangeShape& shape, int channels,
                                    const ll128::Geometry& g, int passes);
+
+/// What setup() reports when a workspace segment's counters are not zero before the first
+/// exchange (a rank skipped its initialisation; --inject skip-init provokes it): the segment's
+/// rank, the first non-zero counter record (peer, channel) and word, and the rank that saw it.
+std::string uninitialised_segment_message(int segment_rank, int peer, int channel,
+                                          std::uint64_t word, int seen_by);
+/// What setup() reports when row `row` of `rank`'s peer table does not hold rank `row`'s
+/// segment (--inject row-order provokes it); `found` says what the row holds.
+std::string row_order_message(int rank, std::string_view found, int row);
 
 class NativeAllToAll final : public AllToAllImpl {
  public:
