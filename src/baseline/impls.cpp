@@ -22,61 +22,48 @@ std::unique_ptr<AllToAllImpl> make_device(ImplEnv& env) {
   return std::make_unique<NcclDeviceAllToAll>(nccl_context(env));
 }
 
-constexpr ImplTraits kExact{
-    .uses_pdl = false, .uses_workspace = false, .moves_stats = true, .exact = true, .ulp_bound = 0};
+/// A row of this layer: the exchange in every launch mode, exact, no sweep axis of its own, no
+/// speedups of its own (native's are measured against these).
+constexpr ImplInfo nccl_row(std::string_view name, std::string_view summary, bool moves_stats,
+                            ImplNeeds needs, bool in_default_sweep, ImplFactory make) {
+  return ImplInfo{.name = name,
+                  .summary = summary,
+                  .ops = {Op::kExchange},
+                  .launches = kAllLaunches,
+                  .traits = {.uses_pdl = false,
+                             .uses_workspace = false,
+                             .moves_stats = moves_stats,
+                             .exact = true,
+                             .ulp_bound = 0},
+                  .needs = needs,
+                  .speedups_against = "",
+                  .in_default_sweep = in_default_sweep,
+                  .make = make};
+}
 
-constexpr ImplNeeds kHostNeeds{.one_gpu_per_rank = true,
-                               .min_world = 1,
-                               .min_nccl = kHostApiMinNccl,
-                               .peer_load_store = false};
+/// One process per GPU (NCCL has no simulated mode), NCCL at least `min_nccl`.
+constexpr ImplNeeds nccl_needs(LibVersion min_nccl, bool peer_load_store) {
+  return ImplNeeds{.one_gpu_per_rank = true,
+                   .min_world = 1,
+                   .min_nccl = min_nccl,
+                   .peer_load_store = peer_load_store};
+}
 
 constexpr std::array kRows{
-    ImplInfo{.name = kNccl2xName,
-             .summary = "one ncclAlltoAll per tensor (grouped ncclSend/ncclRecv before NCCL "
-                        "2.28), with pack/unpack kernels where a peer's rows are strided",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = kExact,
-             .needs = kHostNeeds,
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = &make_host<HostPath::kTwoAllToAll>},
-    ImplInfo{.name = kNcclFusedName,
-             .summary = "ncclSend/ncclRecv to every peer for both tensors in one NCCL group",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = kExact,
-             .needs = kHostNeeds,
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = &make_host<HostPath::kFused>},
-    ImplInfo{.name = kNcclDeviceName,
-             .summary = "NCCL device API: one kernel pushes both tensors into the peers' "
-                        "symmetric windows through LSA pointers, between LSA barriers",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = kExact,
-             .needs = {.one_gpu_per_rank = true,
-                       .min_world = 1,
-                       .min_nccl = kDeviceApiMinNccl,
-                       .peer_load_store = true},
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = &make_device},
-    ImplInfo{.name = kNccl1xName,
-             .summary = "one ncclAlltoAll of partial_o only, for cross-checks with nccl-tests "
-                        "(softmax_stats not moved)",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = {.uses_pdl = false,
-                        .uses_workspace = false,
-                        .moves_stats = false,
-                        .exact = true,
-                        .ulp_bound = 0},
-             .needs = kHostNeeds,
-             .speedups_against = "",
-             .in_default_sweep = false,
-             .make = &make_host<HostPath::kOneAllToAll>},
+    nccl_row(kNccl2xName,
+             "one ncclAlltoAll per tensor (grouped ncclSend/ncclRecv before NCCL 2.28), with "
+             "pack/unpack kernels where a peer's rows are strided",
+             true, nccl_needs(kHostApiMinNccl, false), true, &make_host<HostPath::kTwoAllToAll>),
+    nccl_row(kNcclFusedName, "ncclSend/ncclRecv to every peer for both tensors in one NCCL group",
+             true, nccl_needs(kHostApiMinNccl, false), true, &make_host<HostPath::kFused>),
+    nccl_row(kNcclDeviceName,
+             "NCCL device API: one kernel pushes both tensors into the peers' symmetric windows "
+             "through LSA pointers, between LSA barriers",
+             true, nccl_needs(kDeviceApiMinNccl, true), true, &make_device),
+    nccl_row(kNccl1xName,
+             "one ncclAlltoAll of partial_o only, for cross-checks with nccl-tests "
+             "(softmax_stats not moved)",
+             false, nccl_needs(kHostApiMinNccl, false), false, &make_host<HostPath::kOneAllToAll>),
 };
 
 }  // namespace

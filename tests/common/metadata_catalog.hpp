@@ -12,72 +12,38 @@
 
 namespace dcp::testing {
 
-/// Traits of an exact implementation.
-constexpr ImplTraits exact_traits(bool pdl, bool workspace, bool stats) {
-  return ImplTraits{.uses_pdl = pdl,
-                    .uses_workspace = workspace,
-                    .moves_stats = stats,
-                    .exact = true,
-                    .ulp_bound = 0};
+/// A row without a factory: the exchange in every launch mode, exact.
+constexpr ImplInfo metadata_row(std::string_view name, bool pdl_and_workspace, bool moves_stats,
+                                ImplNeeds needs, std::string_view speedups_against,
+                                bool in_default_sweep) {
+  return ImplInfo{.name = name,
+                  .summary = "(metadata only)",
+                  .ops = {Op::kExchange},
+                  .launches = kAllLaunches,
+                  .traits = {.uses_pdl = pdl_and_workspace,
+                             .uses_workspace = pdl_and_workspace,
+                             .moves_stats = moves_stats,
+                             .exact = true,
+                             .ulp_bound = 0},
+                  .needs = needs,
+                  .speedups_against = speedups_against,
+                  .in_default_sweep = in_default_sweep,
+                  .make = nullptr};
 }
 
-/// Needs of an NCCL baseline.
-constexpr ImplNeeds nccl_needs(LibVersion min_nccl, bool load_store) {
-  return ImplNeeds{.one_gpu_per_rank = true,
+constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_load_store) {
+  return ImplNeeds{.one_gpu_per_rank = one_gpu_per_rank,
                    .min_world = 1,
                    .min_nccl = min_nccl,
-                   .peer_load_store = load_store};
+                   .peer_load_store = peer_load_store};
 }
 
 inline constexpr std::array kMetadataRows{
-    ImplInfo{.name = "native",
-             .summary = "native fused LL128 exchange (metadata only)",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = exact_traits(true, true, true),
-             .needs = {.one_gpu_per_rank = false,
-                       .min_world = 1,
-                       .min_nccl = {},
-                       .peer_load_store = true},
-             .speedups_against = "*",
-             .in_default_sweep = true,
-             .make = nullptr},
-    ImplInfo{.name = "nccl-2x",
-             .summary = "two ncclAlltoAll (metadata only)",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = exact_traits(false, false, true),
-             .needs = nccl_needs({2, 14, 0}, false),
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = nullptr},
-    ImplInfo{.name = "nccl-fused",
-             .summary = "grouped ncclSend/ncclRecv (metadata only)",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = exact_traits(false, false, true),
-             .needs = nccl_needs({2, 14, 0}, false),
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = nullptr},
-    ImplInfo{.name = "nccl-device",
-             .summary = "NCCL device API push kernel (metadata only)",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = exact_traits(false, false, true),
-             .needs = nccl_needs({2, 28, 9}, true),
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = nullptr},
-    ImplInfo{.name = "nccl-1x",
-             .summary = "one ncclAlltoAll of partial_o (metadata only)",
-             .ops = {Op::kExchange},
-             .launches = kAllLaunches,
-             .traits = exact_traits(false, false, false),
-             .needs = nccl_needs({2, 14, 0}, false),
-             .speedups_against = "",
-             .in_default_sweep = false,
-             .make = nullptr},
+    metadata_row("native", true, true, needs(false, {}, true), "*", true),
+    metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true),
+    metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),
+    metadata_row("nccl-device", false, true, needs(true, {2, 28, 9}, true), "", true),
+    metadata_row("nccl-1x", false, false, needs(true, {2, 14, 0}, false), "", false),
 };
 
 /// A row for tests that need rows of their own: implements the exchange in every launch mode,
