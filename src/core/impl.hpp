@@ -71,7 +71,7 @@ class AllToAllImpl {
   AllToAllImpl& operator=(const AllToAllImpl&) = delete;
   virtual ~AllToAllImpl() = default;
 
-  /// Its registry row's name (core/impl_info.hpp), e.g. "native".
+  /// Its registry row's name (core/impl_info.hpp).
   [[nodiscard]] virtual std::string name() const = 0;
 
   /// Why this implementation cannot run `c` in this job (nullopt when it can). A skipped case is

@@ -128,17 +128,24 @@ ResolvedSweep resolve_sweep(SweepSpec spec, const ImplCatalog& catalog, int worl
   const bool auto_or_sim = std::all_of(a.workspace.begin(), a.workspace.end(), [](WorkspaceKind w) {
     return w == WorkspaceKind::kAuto || w == WorkspaceKind::kSim;
   });
+  if (a.impl.empty()) a.impl = catalog.default_names();
+  check_impls(a, catalog);
   if (world_size == 1 && a.cp_size.empty() && auto_or_sim) {
     a.cp_size = {2, 4};
     a.workspace = {WorkspaceKind::kSim};
-    out.notes.push_back(
-        "single rank and no --cp-size: simulating cp=2 and cp=4 on this one GPU (native only; "
-        "the NCCL baselines need one GPU per rank and are skipped). Run under mpirun -np N for "
-        "real GPUs.");
+    std::string skipped;
+    for (const auto& name : a.impl) {
+      if (catalog.at(name).needs.one_gpu_per_rank) {
+        skipped += fmt::format("{}{}", skipped.empty() ? "" : ", ", name);
+      }
+    }
+    out.notes.push_back(fmt::format(
+        "single rank and no --cp-size: simulating cp=2 and cp=4 on this one GPU{}. Run under "
+        "mpirun -np N for real GPUs.",
+        skipped.empty() ? std::string()
+                        : fmt::format(" ({} need one GPU per rank and are skipped)", skipped)));
   }
   if (a.cp_size.empty()) a.cp_size = {world_size};
-  if (a.impl.empty()) a.impl = catalog.default_names();
-  check_impls(a, catalog);
   validate_for_world(spec, world_size);
   check_inject(spec.measure, a, world_size);
   check_buffers(spec);

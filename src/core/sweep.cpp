@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <type_traits>
 
 #include "core/error.hpp"
@@ -49,6 +50,21 @@ void require_distinct(const std::vector<T>& v, const char* field) {
 
 bool blank(const std::string& s) {
   return s.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+/// Implementation names are identifiers: letters, digits, '-', '_', '.'.
+bool is_name(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+    return std::isalnum(ch) != 0 || ch == '-' || ch == '_' || ch == '.';
+  });
+}
+
+/// `s` for a one-line message: bytes outside printable ASCII as '?', cut to 40 characters.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s.substr(0, 40))
+    out += ch >= 0x20 && ch < 0x7f ? static_cast<char>(ch) : '?';
+  return s.size() > 40 ? out + "..." : out;
 }
 
 }  // namespace
@@ -114,6 +130,12 @@ void validate(const SweepSpec& spec) {
   for (const auto& name : a.impl) {
     if (blank(name)) {
       throw ConfigError("impl: an entry of the list is empty; accepted: implementation names");
+    }
+    if (!is_name(name)) {
+      throw ConfigError(fmt::format(
+          "impl: '{}' is not an implementation name; accepted: names made of letters, digits, "
+          "'-', '_' and '.'",
+          printable(name)));
     }
   }
 

@@ -29,7 +29,16 @@ TEST(Resolve, OneRankSimulatesCp2And4) {
   EXPECT_EQ(r.spec.axes.cp_size, (std::vector<int>{2, 4}));
   EXPECT_EQ(r.spec.axes.workspace, std::vector<WorkspaceKind>{WorkspaceKind::kSim});
   ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_NE(r.notes[0].find("simulating cp=2 and cp=4"), std::string::npos);
+  // Which implementations cannot run simulated ranks comes from their rows.
+  EXPECT_EQ(r.notes[0],
+            "single rank and no --cp-size: simulating cp=2 and cp=4 on this one GPU (nccl-2x, "
+            "nccl-fused, nccl-device need one GPU per rank and are skipped). Run under mpirun -np "
+            "N for real GPUs.");
+  SweepSpec native_only;
+  native_only.axes.impl = {"native"};
+  EXPECT_EQ(resolve_sweep(native_only, metadata_catalog(), 1).notes.at(0),
+            "single rank and no --cp-size: simulating cp=2 and cp=4 on this one GPU. Run under "
+            "mpirun -np N for real GPUs.");
 }
 
 TEST(Resolve, SeveralRanksTakeTheWorldSizeAndTheDefaultImpls) {

@@ -200,6 +200,20 @@ TEST(SweepValidate, EachBadFieldIsNamed) {
     expect_config_error(s, "impl");
   }
   {
+    // Found by fuzz_run_flags: a name that is not one (here invalid UTF-8) must not reach the
+    // report's JSON; it is refused with its bytes shown printable.
+    SweepSpec s;
+    s.axes.impl = {"n10\xe2g", "native"};
+    expect_config_error(s, "impl");
+    try {
+      validate(s);
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "impl: 'n10?g' is not an implementation name; accepted: names made of letters, "
+                "digits, '-', '_' and '.'");
+    }
+  }
+  {
     SweepSpec s;
     s.axes.cp_size = {0};
     expect_config_error(s, "cp_size");
