@@ -2,16 +2,16 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cassert>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "baseline/impls.hpp"
 #include "baseline/transpose.hpp"
-#include "baseline/transpose_kernels.hpp"
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
 #include "core/fault.hpp"
-#include "core/impl_names.hpp"
 #include "core/shape.hpp"
 
 namespace dcp::baseline {
@@ -46,11 +46,11 @@ NcclHostAllToAll::NcclHostAllToAll(std::shared_ptr<NcclContext> ctx, HostPath pa
 std::string NcclHostAllToAll::name() const {
   switch (path_) {
     case HostPath::kTwoAllToAll:
-      return std::string(kImplNccl2x);
+      return std::string(kNccl2xName);
     case HostPath::kFused:
-      return std::string(kImplNcclFused);
+      return std::string(kNcclFusedName);
     case HostPath::kOneAllToAll:
-      return std::string(kImplNccl1x);
+      return std::string(kNccl1xName);
   }
   return "nccl-?";
 }
@@ -140,43 +140,51 @@ void NcclHostAllToAll::setup(const ExchangeSetup& s) {
   }
   detail_ = fmt::format("{}; {}; NCCL {}", how, layout, loaded_nccl_version());
   if (skip_launch_) detail_ += "; fault injection: this rank skips the launch";
+
+  // Every call's arguments, once: run() only enqueues.
+  calls_.clear();
+  if (entries > 0) {
+    const auto o_row = static_cast<std::int64_t>(c.o_row_bytes());
+    const auto stats_row = static_cast<std::int64_t>(c.stats_row_bytes());
+    for (const BufferSet& set : s.ring) {
+      const RankBuffers& b = set.ranks[0];
+      Call k;
+      k.o = Tensor{b.in_o, b.out_o,
+                   static_cast<std::size_t>(entries) * static_cast<std::size_t>(c.head_dim),
+                   static_cast<std::size_t>(entries * o_row), o_type(c.dtype)};
+      k.stats = Tensor{b.in_stats, b.out_stats,
+                       static_cast<std::size_t>(entries) * static_cast<std::size_t>(c.stats_dim),
+                       static_cast<std::size_t>(entries * stats_row), ncclFloat32};
+      if (transpose_) {
+        k.o.send = staging_.get();
+        k.o.recv = offset(staging_.get(), recv_o_off_);
+        k.stats.send = offset(staging_.get(), send_stats_off_);
+        k.stats.recv = offset(staging_.get(), recv_stats_off_);
+        k.pack_o = TransposeTensor{b.in_o, const_cast<void*>(k.o.send), o_row};
+        k.unpack_o = TransposeTensor{k.o.recv, b.out_o, o_row};
+        if (moves_stats()) {
+          k.pack_stats = TransposeTensor{b.in_stats, const_cast<void*>(k.stats.send), stats_row};
+          k.unpack_stats = TransposeTensor{k.stats.recv, b.out_stats, stats_row};
+        }
+      }
+      calls_.push_back(k);
+    }
+  }
 }
 
 void NcclHostAllToAll::run(std::size_t slot) {
-  DCP_CHECK(setup_ && slot < setup_->ring.size(), "run() before setup() or slot out of range");
-  const Case& c = setup_->c;
-  const std::int64_t entries = c.batch;
-  if (entries == 0 || skip_launch_) return;
-  const RankBuffers& b = setup_->ring[slot].ranks[0];
+  // Everything was computed and checked in setup(); E = 0 moves nothing.
+  DCP_CHECK(setup_.has_value(), "NCCL baseline: run() before setup()");
+  if (calls_.empty() || skip_launch_) return;
+  assert(slot < calls_.size());
+  const Call& k = calls_[slot];
   const cudaStream_t stream = setup_->streams[0];
-  const auto o_row = static_cast<std::int64_t>(c.o_row_bytes());
-  const auto stats_row = static_cast<std::int64_t>(c.stats_row_bytes());
-
-  Tensor o{b.in_o, b.out_o,
-           static_cast<std::size_t>(entries) * static_cast<std::size_t>(c.head_dim),
-           static_cast<std::size_t>(entries * o_row), o_type(c.dtype)};
-  Tensor st{b.in_stats, b.out_stats,
-            static_cast<std::size_t>(entries) * static_cast<std::size_t>(c.stats_dim),
-            static_cast<std::size_t>(entries * stats_row), ncclFloat32};
+  const std::int64_t entries = setup_->c.batch;
+  const int cp = setup_->c.cp_size;
+  if (transpose_) launch_transpose(Transpose::kPack, entries, cp, k.pack_o, k.pack_stats, stream);
+  exchange(k.o, k.stats, stream);
   if (transpose_) {
-    o.send = staging_.get();
-    o.recv = offset(staging_.get(), recv_o_off_);
-    st.send = offset(staging_.get(), send_stats_off_);
-    st.recv = offset(staging_.get(), recv_stats_off_);
-    const TransposeTensor no_stats{};
-    launch_transpose(Transpose::kPack, entries, c.cp_size,
-                     TransposeTensor{b.in_o, const_cast<void*>(o.send), o_row},
-                     moves_stats()
-                         ? TransposeTensor{b.in_stats, const_cast<void*>(st.send), stats_row}
-                         : no_stats,
-                     stream);
-  }
-  exchange(o, st, stream);
-  if (transpose_) {
-    const TransposeTensor no_stats{};
-    launch_transpose(
-        Transpose::kUnpack, entries, c.cp_size, TransposeTensor{o.recv, b.out_o, o_row},
-        moves_stats() ? TransposeTensor{st.recv, b.out_stats, stats_row} : no_stats, stream);
+    launch_transpose(Transpose::kUnpack, entries, cp, k.unpack_o, k.unpack_stats, stream);
   }
 }
 
@@ -247,6 +255,7 @@ void NcclHostAllToAll::check() {
 }
 
 void NcclHostAllToAll::teardown() {
+  calls_.clear();
   staging_.reset();
   setup_.reset();
   detail_.clear();

@@ -9,7 +9,10 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
 #include "baseline/nccl_context.hpp"
+#include "baseline/transpose_kernels.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/impl.hpp"
 
@@ -55,6 +58,12 @@ class NcclHostAllToAll final : public AllToAllImpl {
     std::size_t peer_bytes = 0;  ///< bytes per peer
     ncclDataType_t type = ncclUint8;
   };
+  /// One call on one ring set, computed in setup(): what run() enqueues, nothing else.
+  struct Call {
+    Tensor o, stats;                         ///< what NCCL sends from and receives into
+    TransposeTensor pack_o, pack_stats;      ///< input rows -> staging (when transposing)
+    TransposeTensor unpack_o, unpack_stats;  ///< staging -> output rows (when transposing)
+  };
   /// Enqueues the NCCL calls moving `o` (and `stats` unless nccl-1x) on `stream`.
   void exchange(const Tensor& o, const Tensor& stats, cudaStream_t stream) const;
   /// Grouped ncclSend/ncclRecv of the given tensors, one send and one receive per peer each.
@@ -67,6 +76,7 @@ class NcclHostAllToAll final : public AllToAllImpl {
 
   // Per case (setup .. teardown).
   std::optional<ExchangeSetup> setup_;
+  std::vector<Call> calls_;  ///< per ring set; empty for E = 0
   bool transpose_ = false;
   bool use_alltoall_ = false;
   bool skip_launch_ = false;  ///< fault injection: this rank never launches

@@ -1,9 +1,7 @@
 #pragma once
 /// @file
-/// The NCCL baselines' entry points for the CLI's implementation registry.
-///
-///   auto ctx = dcp::baseline::make_nccl_context(world);      // once per job, on every rank
-///   auto impl = dcp::baseline::make_nccl_alltoall("nccl-2x", ctx);
+/// The NCCL context of a job: the state every NCCL baseline shares. The baselines themselves are
+/// made from their registry rows (baseline/impls.hpp), which find the context in the ImplEnv.
 ///
 /// The context creates the NCCL communicator lazily, on the first setup() of any NCCL impl (or
 /// nccl-device's first unsupported_reason()), and shares it across cases and impls. Destroy the
@@ -12,10 +10,8 @@
 /// nccl_version_warning() (baseline/nccl_comm.hpp).
 
 #include <memory>
-#include <string_view>
 
 #include "baseline/nccl_comm.hpp"
-#include "core/impl.hpp"
 
 namespace dcp {
 class World;
@@ -30,13 +26,5 @@ class NcclContext;
 [[nodiscard]] std::shared_ptr<NcclContext> make_nccl_context(const World& world);
 /// A one-rank context without MPI (tests, single-GPU tools); waits are bounded by `timeout_s`.
 [[nodiscard]] std::shared_ptr<NcclContext> make_single_rank_nccl_context(double timeout_s);
-
-/// The implementation called `name`: nccl-2x, nccl-fused, nccl-device or nccl-1x
-/// (core/impl_names.hpp). Throws ConfigError for any other name.
-[[nodiscard]] std::unique_ptr<AllToAllImpl> make_nccl_alltoall(std::string_view name,
-                                                               std::shared_ptr<NcclContext> ctx);
-
-/// True for the names make_nccl_alltoall() accepts.
-[[nodiscard]] bool is_nccl_impl(std::string_view name);
 
 }  // namespace dcp::baseline

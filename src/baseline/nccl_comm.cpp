@@ -11,8 +11,10 @@
 
 #include <fmt/format.h>
 
+#include "baseline/impls.hpp"
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/world.hpp"
 
 // The device API's host types (ncclDevComm, ncclDevCommRequirements) exist from NCCL 2.28 on.
@@ -28,10 +30,11 @@ namespace dcp::baseline {
 namespace {
 
 /// First library version whose device API ran nccl-tests' device alltoall correctly: 2.28.3
-/// crashed in it with an illegal address (shared/docs/environment.md, anchors.md).
-constexpr int kDeviceApiMinMajor = 2;
-constexpr int kDeviceApiMinMinor = 28;
-constexpr int kDeviceApiMinPatch = 9;
+/// crashed in it with an illegal address (shared/docs/environment.md, anchors.md). One home:
+/// nccl-device's registry row (baseline/impls.hpp).
+constexpr int kDeviceApiMinMajor = kDeviceApiMinNccl.major;
+constexpr int kDeviceApiMinMinor = kDeviceApiMinNccl.minor;
+constexpr int kDeviceApiMinPatch = kDeviceApiMinNccl.patch;
 
 struct Version {
   int major = 0;
@@ -274,7 +277,7 @@ NcclComm::~NcclComm() {
 }
 
 double NcclComm::timeout_s() const {
-  return timeout_s_ ? timeout_s_() : 10.0;
+  return timeout_s_ ? timeout_s_() : kDefaultTimeoutS;
 }
 
 void NcclComm::complete(ncclResult_t result, const char* expr, const char* file, int line) const {

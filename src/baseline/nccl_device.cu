@@ -3,6 +3,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -11,12 +12,12 @@
 #include <vector>
 
 #include "baseline/copy_units.cuh"
+#include "baseline/impls.hpp"
 #include "baseline/transpose.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
 #include "core/fault.hpp"
-#include "core/impl_names.hpp"
 
 // nccl_device.h ships with NCCL >= 2.28. Without it this file builds a stub: nccl_comm.cpp's
 // device_api_unsupported_reason() then reports the old headers and nothing here is launched.
@@ -138,6 +139,21 @@ __global__ void __launch_bounds__(kThreads)
   (void)bounded_wait(bar, dev_comm, a, kPhaseExit, start_ns);
 }
 
+/// The instantiation of push_kernel for a pair of copy units, chosen once per case.
+using PushKernel = void (*)(const ncclDevComm, const PushArgs);
+
+PushKernel push_kernel_for(int o_unit, int s_unit) {
+  PushKernel k = nullptr;
+  detail::with_unit(o_unit, [&](auto o_tag) {
+    detail::with_unit(s_unit, [&](auto s_tag) {
+      using UO = typename decltype(o_tag)::type;
+      using US = typename decltype(s_tag)::type;
+      k = &push_kernel<UO, US>;
+    });
+  });
+  return k;
+}
+
 #endif  // DCP_HAVE_NCCL_DEVICE_H
 
 }  // namespace
@@ -145,6 +161,7 @@ __global__ void __launch_bounds__(kThreads)
 struct NcclDeviceAllToAll::State {
 #if DCP_HAVE_NCCL_DEVICE_H
   ncclDevComm dev_comm{};
+  PushKernel kernel = nullptr;  ///< per case: the instantiation for its copy units
 #endif
   bool dev_comm_created = false;
   bool support_known = false;
@@ -180,7 +197,7 @@ NcclDeviceAllToAll::~NcclDeviceAllToAll() {
 }
 
 std::string NcclDeviceAllToAll::name() const {
-  return std::string(kImplNcclDevice);
+  return std::string(kNcclDeviceName);
 }
 
 std::optional<std::string> NcclDeviceAllToAll::prepare_device_api() const {
@@ -299,6 +316,9 @@ void NcclDeviceAllToAll::setup(const ExchangeSetup& s) {
       static_cast<int>(std::clamp<std::int64_t>((units + per_cta - 1) / per_cta, 1, kMaxCtas));
   st.skip_launch =
       s.inject && s.inject->kind == FaultKind::kSkipLaunch && s.inject->applies_to(ctx_->rank());
+#if DCP_HAVE_NCCL_DEVICE_H
+  st.kernel = push_kernel_for(st.o_unit, st.s_unit);
+#endif
   st.setup = s;
   st.detail = entries == 0
                   ? std::string("E=0: nothing to move")
@@ -313,20 +333,16 @@ void NcclDeviceAllToAll::setup(const ExchangeSetup& s) {
 }
 
 void NcclDeviceAllToAll::run(std::size_t slot) {
-  State& st = *state_;
-  DCP_CHECK(st.setup && slot < st.slots.size(), "run() before setup() or slot out of range");
+  // Everything was computed and checked in setup(); E = 0 moves nothing.
+  const State& st = *state_;
+  DCP_CHECK(st.setup.has_value(), "nccl-device: run() before setup()");
+  assert(slot < st.slots.size());
   if (st.setup->c.batch == 0 || st.skip_launch) return;
 #if DCP_HAVE_NCCL_DEVICE_H
-  const PushArgs& a = st.slots[slot];
-  const cudaStream_t stream = st.setup->streams[0];
-  detail::with_unit(st.o_unit, [&](auto o_tag) {
-    detail::with_unit(st.s_unit, [&](auto s_tag) {
-      using UO = typename decltype(o_tag)::type;
-      using US = typename decltype(s_tag)::type;
-      push_kernel<UO, US><<<st.ctas, kThreads, 0, stream>>>(st.dev_comm, a);
-    });
-  });
+  st.kernel<<<st.ctas, kThreads, 0, st.setup->streams[0]>>>(st.dev_comm, st.slots[slot]);
   DCP_CUDA_CHECK_LAUNCH();
+#else
+  (void)slot;
 #endif
 }
 

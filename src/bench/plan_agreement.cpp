@@ -27,6 +27,23 @@ std::uint64_t hash_plan(const std::vector<PlannedRun>& plan) {
   return h;
 }
 
+std::string plan_text(const std::vector<PlannedRun>& plan) {
+  std::string text;
+  for (const auto& r : plan)
+    text += describe(r) + '\n';
+  return text;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto nl = text.find('\n', pos);
+    out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
 struct PlanDigest {
   std::uint64_t runs;
   std::uint64_t hash;
@@ -46,48 +63,25 @@ void require_same_plan(const std::vector<PlannedRun>& plan, const World& world) 
   }
   if (first_bad < 0) return;
 
-  // Rank 0's plan goes to everyone; each rank finds where its own plan departs from it.
-  std::string text;
-  for (const auto& r : plan)
-    text += describe(r) + '\n';
-  std::uint64_t size = text.size();
-  world.broadcast_bytes(std::as_writable_bytes(std::span(&size, 1)), 0, "plan size of rank 0");
-  std::string rank0(size, '\0');
-  if (world.rank() == 0) rank0 = text;
-  world.broadcast_bytes(std::as_writable_bytes(std::span(rank0.data(), rank0.size())), 0,
-                        "plan of rank 0");
-  std::vector<std::string> ref;
-  for (std::size_t pos = 0; pos < rank0.size();) {
-    const auto nl = rank0.find('\n', pos);
-    ref.push_back(rank0.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  std::uint64_t my_first =
-      plan.size() == ref.size() ? plan.size() : std::min(plan.size(), ref.size());
-  for (std::size_t i = 0; i < std::min(plan.size(), ref.size()); ++i) {
-    if (describe(plan[i]) != ref[i]) {
-      my_first = i;
-      break;
-    }
-  }
-  const auto firsts = world.allgather(my_first, "first differing run");
-  const std::uint64_t at = firsts[static_cast<std::size_t>(first_bad)];
-  // Everyone reports the same thing: the first rank that differs, where, and how. The text of
-  // that rank's run is only known there, so the message quotes rank 0's run and the count.
+  // Only when they differ: every rank gets every plan's text and names the same difference.
+  const auto texts = world.allgather_strings(plan_text(plan), "sweep plans of every rank");
+  const std::vector<std::string> ref = lines(texts[0]);
+  const std::vector<std::string> theirs = lines(texts[static_cast<std::size_t>(first_bad)]);
+  std::size_t at = 0;
+  while (at < ref.size() && at < theirs.size() && ref[at] == theirs[at])
+    ++at;
   std::string detail;
-  if (at < ref.size()) {
-    detail = fmt::format("first difference at run {}: rank 0 runs '{}'", at, ref[at]);
-    if (world.rank() == first_bad && at < plan.size()) {
-      detail += fmt::format(", this rank runs '{}'", describe(plan[at]));
-    }
+  if (at < ref.size() && at < theirs.size()) {
+    detail = fmt::format("first difference at run {}: rank 0 runs '{}', rank {} runs '{}'", at,
+                         ref[at], first_bad, theirs[at]);
   } else {
-    detail = fmt::format("rank 0 plans {} runs, rank {} plans {}", all[0].runs, first_bad,
-                         all[static_cast<std::size_t>(first_bad)].runs);
+    detail =
+        fmt::format("rank 0 plans {} runs, rank {} plans {}", ref.size(), first_bad, theirs.size());
   }
   throw ConfigError(fmt::format(
       "sweep: rank {} was launched with a different sweep than rank 0 ({} vs {} runs; {}): "
       "every rank must get the same flags and config, or the exchanges cannot match",
-      first_bad, all[static_cast<std::size_t>(first_bad)].runs, all[0].runs, detail));
+      first_bad, theirs.size(), ref.size(), detail));
 }
 
 }  // namespace dcp::bench

@@ -10,21 +10,20 @@
 
 #include "bench/buffer_ring.hpp"
 #include "bench/device_data.hpp"
-#include "bench/plan_agreement.hpp"
 #include "bench/sync.hpp"
 #include "bench/timing.hpp"
 #include "core/bandwidth.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
 #include "core/stats.hpp"
 
 namespace dcp::bench {
 
 namespace {
 
-/// Calls between synchronisations in --stress (errors surface promptly, queues stay short).
+/// Calls between synchronisations in fresh-input loops (correctness pass, --stress): errors
+/// surface promptly, queues stay short.
 constexpr std::int64_t kStressCallsPerSync = 64;
 /// Extra seconds past --timeout that a blocking setup/teardown step may take before the
 /// watchdog ends the job (NCCL communicator and window creation can take seconds).
@@ -138,7 +137,7 @@ class SweepRunner {
           for (StreamHandle s : streams)
             launch_empty_kernel(s);
         },
-        streams, world_, plan, [] {});
+        streams, world_, plan, [] {}, {});
     LaunchFloor lf;
     lf.launch = c.launch;
     lf.cp_size = local;
@@ -152,17 +151,38 @@ class SweepRunner {
     return TimingPlan{c.launch, m.warmup, m.iters, m.graph_calls, m.ring, m.timeout_s};
   }
 
+  /// Why `row` cannot run `c` at all, from the row alone (identical on every rank).
+  static std::optional<std::string> row_skip_reason(const ImplInfo& row, const Case& c) {
+    if (!row.launches.contains(c.launch)) {
+      return fmt::format("{} does not support launch mode {}", row.name, to_string(c.launch));
+    }
+    if (!row.traits.exact) {
+      return fmt::format(
+          "{} is not bit-exact (within {} ulp) and this runner verifies bit-exact outputs only",
+          row.name, row.traits.ulp_bound);
+    }
+    return std::nullopt;
+  }
+
   CaseResult run_one(const PlannedRun& run) {
     const Case& c = run.c;
+    DCP_CHECK(run.info != nullptr && run.info->name == run.impl,
+              "a planned run without its registry row");
+    const ImplInfo& row = *run.info;
     CaseResult result;
     result.c = c;
     result.impl = run.impl;
-    const bool moves_stats = impl_moves_stats(run.impl);
+    const bool moves_stats = row.traits.moves_stats;
     result.bytes_per_rank = static_cast<std::uint64_t>(c.batch) *
                             static_cast<std::uint64_t>(c.cp_size) *
                             (c.o_row_bytes() + (moves_stats ? c.stats_row_bytes() : 0));
+    if (auto why = row_skip_reason(row, c)) {
+      result.status = CaseStatus::kSkipped;
+      result.skip_reason = *why;
+      return result;
+    }
 
-    AllToAllImpl& impl = impls_.get(run.impl);
+    AllToAllImpl& impl = impls_.get(row);
     const std::optional<std::string> reason = impl.unsupported_reason(c);
     if (!world_.all(!reason.has_value(), "supported-case agreement")) {
       result.status = CaseStatus::kSkipped;
@@ -236,36 +256,47 @@ class SweepRunner {
     result.workspace_bytes = impl.workspace_bytes();
     result.detail = impl.detail();
 
-    // 1. Correctness: every set once, fresh inputs per call, poisoned outputs.
+    // 1. Correctness: fresh inputs on every call (a new call index each), freshly poisoned
+    //    outputs, every row checked; at least one call per ring set, and as many as the
+    //    implementation needs to reuse every buffer it carries between calls (each FIFO slot)
+    //    with fresh data.
+    const std::uint64_t fresh = std::max<std::uint64_t>(ring_size, impl.min_fresh_calls());
     world_.barrier("before the correctness pass");
-    for (std::size_t k = 0; k < ring_size; ++k)
-      impl.run(k);
-    sync(streams, &impl, "checking correctness", m.timeout_s);
-    for (std::size_t k = 0; k < ring_size; ++k)
-      verify_slot(k, static_cast<std::uint32_t>(k));
-    sync(streams, nullptr, "verifying", m.timeout_s);
+    fresh_calls(impl, streams, fill_slot, poison_slot, verify_slot, 0, fresh,
+                "checking correctness");
     VerifyOutcome outcome = verifier_.collect();
+    auto next_call = static_cast<std::uint32_t>(fresh);  // past every index used so far
 
     if (m.stress_calls > 0) {
-      outcome.merge(stress(c, impl, streams, fill_slot, poison_slot, verify_slot));
+      outcome.merge(stress(c, impl, streams, fill_slot, poison_slot, verify_slot, next_call));
     } else {
-      // 2. Timing on freshly poisoned outputs, then every timed output is checked.
-      for (std::size_t k = 0; k < ring_size; ++k)
+      // 2. Timing. Every set gets inputs no earlier call used and poisoned outputs; the outputs
+      //    the last timed pass writes are poisoned again right before it (outside the timed
+      //    region), so its check fails if it silently wrote nothing.
+      for (std::size_t k = 0; k < ring_size; ++k) {
+        fill_slot(k, next_call + static_cast<std::uint32_t>(k));
         poison_slot(k);
-      sync(streams, nullptr, "poisoning outputs", m.timeout_s);
+      }
+      sync(streams, nullptr, "preparing the timed calls", m.timeout_s);
       const TimingPlan tp = timing_plan(c);
+      const LastPass last = last_pass(tp);
       std::vector<double> samples;
       try {
         samples = measure([&](std::size_t slot) { impl.run(slot); }, streams, world_, tp,
-                          [&] { impl.check(); });
+                          [&] { impl.check(); },
+                          [&] {
+                            for (std::size_t k : last.slots)
+                              poison_slot(k);
+                          });
       } catch (const TimeoutError&) {
         impl.abort_inflight();  // e.g. ncclCommAbort, so a stuck collective lets the process exit
         throw;
       }
-      // Every set a timed call wrote is checked; a set no timed call reached (a short run with
-      // fewer calls than the ring) still holds its poison and is not one of the timed outputs.
+      // Every set a timed call wrote is checked (those of the last pass were written after their
+      // poison); a set no timed call reached (a short run with fewer calls than the ring) still
+      // holds its poison and is not one of the timed outputs.
       for (std::size_t k = 0; k < slots_written(tp); ++k)
-        verify_slot(k, static_cast<std::uint32_t>(k));
+        verify_slot(k, next_call + static_cast<std::uint32_t>(k));
       sync(streams, nullptr, "verifying timed outputs", m.timeout_s);
       outcome.merge(verifier_.collect());
       Timing t;
@@ -278,18 +309,42 @@ class SweepRunner {
 
     result.verify = reduce_outcome(outcome, world_);
     result.status = result.verify.ok() ? CaseStatus::kOk : CaseStatus::kVerifyFailed;
+    if (const auto defect = verification_defect(c.batch, result.verify)) {
+      result.status = CaseStatus::kError;
+      result.error = *defect;
+    }
     world_.barrier("end of case");
     return result;
+  }
+
+  /// `count` calls on ring slots i % ring, each on freshly generated inputs (call index
+  /// first_call + i) and freshly poisoned outputs, every output row checked on the device;
+  /// synchronised (and the impl's check() run) every kStressCallsPerSync calls and at the end.
+  template <typename Fill, typename Poison, typename Verify>
+  void fresh_calls(AllToAllImpl& impl, const std::vector<StreamHandle>& streams, Fill& fill_slot,
+                   Poison& poison_slot, Verify& verify_slot, std::uint32_t first_call,
+                   std::uint64_t count, std::string_view what) {
+    const auto ring_size = static_cast<std::uint64_t>(spec_.measure.ring);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto slot = static_cast<std::size_t>(i % ring_size);
+      const auto call = first_call + static_cast<std::uint32_t>(i);
+      fill_slot(slot, call);
+      poison_slot(slot);
+      impl.run(slot);
+      verify_slot(slot, call);
+      if ((i + 1) % kStressCallsPerSync == 0) sync(streams, &impl, what, spec_.measure.timeout_s);
+    }
+    sync(streams, &impl, what, spec_.measure.timeout_s);
   }
 
   /// --stress: `stress_calls` exchanges, each on freshly generated inputs (a new call index) and
   /// freshly poisoned outputs, every output row checked on the device.
   template <typename Fill, typename Poison, typename Verify>
   VerifyOutcome stress(const Case& c, AllToAllImpl& impl, const std::vector<StreamHandle>& streams,
-                       Fill& fill_slot, Poison& poison_slot, Verify& verify_slot) {
+                       Fill& fill_slot, Poison& poison_slot, Verify& verify_slot,
+                       std::uint32_t first_call) {
     const MeasureOptions& m = spec_.measure;
-    const auto ring_size = static_cast<std::size_t>(m.ring);
-    auto call = static_cast<std::uint32_t>(ring_size);  // past the correctness pass's indices
+    std::uint32_t call = first_call;  // past the correctness pass's indices
     world_.barrier("before the stress loop");
     if (c.launch == LaunchMode::kGraph) {
       const int per_replay = std::min(m.graph_calls, m.ring);
@@ -309,18 +364,11 @@ class SweepRunner {
           sync(streams, &impl, "stress (graph)", m.timeout_s);
         }
       }
+      sync(streams, &impl, "finishing the stress loop", m.timeout_s);
     } else {
-      for (std::int64_t i = 0; i < m.stress_calls; ++i) {
-        const std::size_t slot = static_cast<std::size_t>(i) % ring_size;
-        fill_slot(slot, call);
-        poison_slot(slot);
-        impl.run(slot);
-        verify_slot(slot, call);
-        ++call;
-        if ((i + 1) % kStressCallsPerSync == 0) sync(streams, &impl, "stress", m.timeout_s);
-      }
+      fresh_calls(impl, streams, fill_slot, poison_slot, verify_slot, call,
+                  static_cast<std::uint64_t>(m.stress_calls), "stress");
     }
-    sync(streams, &impl, "finishing the stress loop", m.timeout_s);
     return verifier_.collect();
   }
 
@@ -333,11 +381,10 @@ class SweepRunner {
 
 }  // namespace
 
-SweepOutcome run_sweep(const SweepSpec& spec, const std::vector<PlannedRun>& plan,
-                       ImplProvider& impls, const World& world, const ProgressFn& progress) {
-  require_same_plan(plan, world);
-  SweepRunner runner(spec, impls, world);
-  return runner.run(plan, progress);
+SweepOutcome run_sweep(const ResolvedSweep& sweep, ImplProvider& impls, const World& world,
+                       const ProgressFn& progress) {
+  SweepRunner runner(sweep.spec, impls, world);
+  return runner.run(sweep.runs, progress);
 }
 
 }  // namespace dcp::bench

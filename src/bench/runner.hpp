@@ -10,17 +10,22 @@
 #include <vector>
 
 #include "core/impl.hpp"
+#include "core/impl_info.hpp"
+#include "core/resolve.hpp"
 #include "core/result.hpp"
-#include "core/sweep.hpp"
 #include "core/world.hpp"
 
 namespace dcp::bench {
 
-/// Gives the runner the implementation object for a name (owned elsewhere, reused across cases).
+/// Gives the runner the implementation objects of registry rows (owned elsewhere, reused across
+/// cases). The CLI's registry is the one in the program; tests bring their own.
 class ImplProvider {
  public:
   virtual ~ImplProvider() = default;
-  [[nodiscard]] virtual AllToAllImpl& get(std::string_view name) = 0;
+  /// The rows this provider can make: sweeps run with it are resolved against this catalog.
+  [[nodiscard]] virtual const ImplCatalog& catalog() const = 0;
+  /// The object of `row` (a row of catalog()), made on first use.
+  [[nodiscard]] virtual AllToAllImpl& get(const ImplInfo& row) = 0;
 };
 
 /// Called before each planned run: (index, total, run).
@@ -31,11 +36,15 @@ struct SweepOutcome {
   std::vector<LaunchFloor> launch_floors;
 };
 
-/// Runs `plan` (from expand(spec, ...)) on `device`. Collective: every rank runs the same plan.
+/// Runs `sweep.runs` on the current device. Collective: every rank must run the same sweep,
+/// which the caller established once (bench::require_same_plan) after resolving it; the runner
+/// does not expand, resolve or agree anything again. The runs' rows must come from
+/// impls.catalog(). A row that does not support a case's launch mode, or is not exact (the
+/// runner verifies bit-exact outputs only), is reported as skipped.
 /// Verification failures are recorded in the results (status verify_failed) and the sweep goes
 /// on; timeouts and CUDA/NCCL/MPI failures end the sweep by throwing (the workspace and counters
 /// may be inconsistent), after the impl's abort_inflight() where a wait timed out.
-SweepOutcome run_sweep(const SweepSpec& spec, const std::vector<PlannedRun>& plan,
-                       ImplProvider& impls, const World& world, const ProgressFn& progress);
+SweepOutcome run_sweep(const ResolvedSweep& sweep, ImplProvider& impls, const World& world,
+                       const ProgressFn& progress);
 
 }  // namespace dcp::bench

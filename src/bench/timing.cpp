@@ -78,15 +78,26 @@ void GraphRunner::launch_on_primary() {
 
 namespace {
 
+/// Runs `before_last_pass` on idle streams and waits for what it enqueued.
+void prepare_last_pass(std::span<const StreamHandle> streams, const World& world,
+                       const TimingPlan& plan, const std::function<void()>& before_last_pass) {
+  if (!before_last_pass) return;
+  before_last_pass();
+  sync_streams(streams, plan.timeout_s, world.rank(), "poisoning before the last timed pass");
+}
+
 std::vector<double> measure_eager(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,
                                   const World& world, const TimingPlan& plan,
-                                  const std::function<void()>& after_sync) {
+                                  const std::function<void()>& after_sync,
+                                  const std::function<void()>& before_last_pass) {
   std::vector<Event> start(streams.size()), stop(streams.size());
   std::vector<double> samples(static_cast<std::size_t>(plan.iters));
   const int total = plan.warmup + plan.iters;
+  const std::int64_t last = last_pass(plan).before;
   for (int i = 0; i < total; ++i) {
     sync_streams(streams, plan.timeout_s, world.rank(), "waiting for the previous eager call");
     after_sync();
+    if (i == last) prepare_last_pass(streams, world, plan, before_last_pass);
     world.barrier("eager iteration");
     for (std::size_t s = 0; s < streams.size(); ++s)
       start[s].record(streams[s]);
@@ -112,7 +123,8 @@ std::vector<double> measure_eager(const EnqueueFn& enqueue, std::span<const Stre
 std::vector<double> measure_back_to_back(const EnqueueFn& enqueue,
                                          std::span<const StreamHandle> streams, const World& world,
                                          const TimingPlan& plan,
-                                         const std::function<void()>& after_sync) {
+                                         const std::function<void()>& after_sync,
+                                         const std::function<void()>& before_last_pass) {
   const int k = plan.calls_per_sample;
   std::unique_ptr<GraphRunner> graph;
   if (plan.mode == LaunchMode::kGraph) {
@@ -142,13 +154,15 @@ std::vector<double> measure_back_to_back(const EnqueueFn& enqueue,
   after_sync();
   world.barrier("start of back-to-back timing");
 
+  // Samples 0 .. n-2 back to back; the last one (the last pass) after the outputs it writes were
+  // poisoned, from its own start mark: marks[s][i + 1] - starts[s][i] is sample i.
   const auto n = static_cast<std::size_t>(plan.iters);
   std::vector<std::vector<Event>> marks(timed.size());
   for (auto& m : marks)
-    m.resize(n + 1);
+    m.resize(n + 2);
   for (std::size_t s = 0; s < timed.size(); ++s)
     marks[s][0].record(timed[s]);
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i + 1 < n; ++i) {
     one_sample();
     for (std::size_t s = 0; s < timed.size(); ++s)
       marks[s][i + 1].record(timed[s]);
@@ -158,11 +172,21 @@ std::vector<double> measure_back_to_back(const EnqueueFn& enqueue,
                plan.timeout_s + 1e-3 * static_cast<double>(n * static_cast<std::size_t>(k)),
                world.rank(), "timing back-to-back calls");
   after_sync();
+  prepare_last_pass(streams, world, plan, before_last_pass);
+  world.barrier("start of the last timed pass");
+  for (std::size_t s = 0; s < timed.size(); ++s)
+    marks[s][n + 1].record(timed[s]);  // the last sample's start
+  one_sample();
+  for (std::size_t s = 0; s < timed.size(); ++s)
+    marks[s][n].record(timed[s]);
+  sync_streams(streams, plan.timeout_s, world.rank(), "timing the last back-to-back pass");
+  after_sync();
   std::vector<double> samples(n);
   for (std::size_t i = 0; i < n; ++i) {
     double worst = 0;
     for (std::size_t s = 0; s < timed.size(); ++s) {
-      worst = std::max(worst, marks[s][i + 1].seconds_since(marks[s][i]));
+      const Event& from = i + 1 == n ? marks[s][n + 1] : marks[s][i];
+      worst = std::max(worst, marks[s][i + 1].seconds_since(from));
     }
     samples[i] = worst / k;
   }
@@ -188,15 +212,47 @@ std::size_t slots_written(const TimingPlan& plan) {
   return static_cast<std::size_t>(std::min<std::int64_t>(plan.ring, calls));
 }
 
+LastPass last_pass(const TimingPlan& plan) {
+  LastPass p;
+  const auto ring = static_cast<std::int64_t>(plan.ring);
+  const auto k = static_cast<std::int64_t>(plan.calls_per_sample);
+  std::int64_t first_call = 0;  // the pass's first call, counted from the first warm-up call
+  std::int64_t calls = 0;
+  switch (plan.mode) {
+    case LaunchMode::kEager: {
+      const std::int64_t total = std::int64_t{plan.warmup} + plan.iters;
+      calls = std::min(ring, total);
+      first_call = total - calls;
+      p.before = first_call;
+      break;
+    }
+    case LaunchMode::kPipelined:
+      calls = k;
+      first_call = ((plan.warmup + k - 1) / k + plan.iters - 1) * k;
+      p.before = plan.iters - 1;
+      break;
+    case LaunchMode::kGraph:
+      calls = k;  // every replay is the same calls 0 .. k-1
+      first_call = 0;
+      p.before = plan.iters - 1;
+      break;
+  }
+  for (std::int64_t c = 0; c < std::min(calls, ring); ++c)
+    p.slots.push_back(static_cast<std::size_t>((first_call + c) % ring));
+  std::sort(p.slots.begin(), p.slots.end());
+  return p;
+}
+
 std::vector<double> measure(const EnqueueFn& enqueue, std::span<const StreamHandle> streams,
                             const World& world, const TimingPlan& plan,
-                            const std::function<void()>& after_sync) {
+                            const std::function<void()>& after_sync,
+                            const std::function<void()>& before_last_pass) {
   DCP_CHECK(!streams.empty(), "measure needs at least one stream");
   DCP_CHECK(plan.iters > 0 && plan.calls_per_sample > 0 && plan.ring > 0, "bad timing plan");
   std::vector<double> samples =
       plan.mode == LaunchMode::kEager
-          ? measure_eager(enqueue, streams, world, plan, after_sync)
-          : measure_back_to_back(enqueue, streams, world, plan, after_sync);
+          ? measure_eager(enqueue, streams, world, plan, after_sync, before_last_pass)
+          : measure_back_to_back(enqueue, streams, world, plan, after_sync, before_last_pass);
   world.allreduce_max(samples, "per-iteration timing samples");
   return samples;
 }

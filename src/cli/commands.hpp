@@ -22,15 +22,9 @@ struct Session {
   std::optional<World> world;
 };
 
-/// `dcpbench run`: measure, verify, print the table, write the reports.
+/// `dcpbench run`: measure, verify, print the table, write the reports. Every input error is
+/// found before GPU work: flags, config and output files before MPI starts, what depends on the
+/// job (resolve_sweep, agreed across ranks once) right after.
 int run_command(const RunArgs& args, Session& session);
-
-/// `dcpbench list`: print the cases the config and flags expand to (no GPU, no MPI).
-int list_command(const RunArgs& args);
-
-/// World size announced by the launcher (Open MPI, Slurm, PMI), or 1 outside a launcher.
-int launcher_world_size();
-/// This process's rank announced by the launcher, or 0.
-int launcher_rank();
 
 }  // namespace dcp::cli

@@ -12,15 +12,9 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "report/context_json.hpp"
+#include "report/json_read.hpp"
 
 namespace dcp::cli {
-
-namespace {
-
-/// Bytes each rank contributes to the gather of RankInfo (JSON text, zero-padded).
-constexpr std::size_t kRankInfoWireBytes = 4096;
-
-}  // namespace
 
 std::string utc_now_iso8601() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -34,11 +28,8 @@ std::string utc_now_iso8601() {
 RunContext collect_context(const World& world, const RankInfo& mine,
                            const std::vector<std::string>& argv, const std::string& nccl_compiled,
                            const std::vector<std::string>& notes) {
-  const std::string text = report::rank_info_to_json(mine).dump();
-  DCP_CHECK(text.size() < kRankInfoWireBytes, "rank description too long to gather");
-  std::array<char, kRankInfoWireBytes> wire{};
-  std::copy(text.begin(), text.end(), wire.begin());
-  const auto all = world.allgather(wire, "rank descriptions");
+  const auto all =
+      world.allgather_strings(report::rank_info_to_json(mine).dump(), "rank descriptions");
 
   RunContext ctx;
   const BuildInfo b = build_info();
@@ -51,9 +42,10 @@ RunContext collect_context(const World& world, const RankInfo& mine,
   ctx.nccl_compiled_version = nccl_compiled;
   ctx.notes = notes;
   std::map<std::string, int> per_gpu;
-  for (const auto& w : all) {
-    RankInfo r = report::rank_info_from_json(nlohmann::json::parse(std::string(w.data())),
-                                             "rank description", "gather", "rank");
+  for (const auto& text : all) {
+    RankInfo r = report::rank_info_from_json(
+        report::parse_json(text, report::JsonSource{"rank description", "gather"}),
+        "rank description", "gather", "rank");
     if (std::find(ctx.hosts.begin(), ctx.hosts.end(), r.host) == ctx.hosts.end()) {
       ctx.hosts.push_back(r.host);
     }

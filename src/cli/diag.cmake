@@ -4,6 +4,7 @@
 if(NOT TARGET dcp_cli_diag)
   add_library(dcp_cli_diag STATIC ${CMAKE_CURRENT_LIST_DIR}/diag_command.cpp)
   target_link_libraries(dcp_cli_diag
-    PUBLIC dcp_core_rt CLI11::CLI11
-    PRIVATE dcp_diag dcp_report dcp_cli_run dcp_warnings)
+    PUBLIC dcp_cli_run CLI11::CLI11
+    PRIVATE dcp_diag dcp_report dcp_warnings)
+  dcp_library_headers(dcp_cli_diag FOLDER cli HEADERS diag_command.hpp)
 endif()

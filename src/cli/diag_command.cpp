@@ -1,30 +1,26 @@
 #include "cli/diag_command.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/context.hpp"
-#include "cli/impl_registry.hpp"
+#include "cli/registry.hpp"
 #include "core/device.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "diag/checks.hpp"
 #include "diag/groups.hpp"
 #include "diag/plan.hpp"
+#include "report/atomic_file.hpp"
 #include "report/diag_report.hpp"
 
 namespace dcp::cli {
 
 namespace {
-
-constexpr double kDefaultTimeoutS = 10.0;
-constexpr double kMaxTimeoutS = 86400.0;
 
 double parse_timeout(const std::optional<std::string>& text) {
   if (!text) return kDefaultTimeoutS;
@@ -77,37 +73,6 @@ diag::DiagPlan make_plan(const DiagArgs& args) {
   return plan;
 }
 
-/// The --json file's folder must exist and be writable: found before MPI starts.
-void check_output_path(const std::string& path) {
-  if (path.empty()) return;
-  namespace fs = std::filesystem;
-  const fs::path parent = fs::path(path).parent_path();
-  const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec) || access(dir.c_str(), W_OK) != 0) {
-    throw ConfigError(fmt::format(
-        "json: cannot write '{}': folder '{}' does not exist or is not writable", path, dir));
-  }
-}
-
-/// Writes next to `path` and renames, so a reader never sees half a report.
-void write_json_file(const std::string& path, const DiagReport& report) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw EnvironmentError(fmt::format("json: cannot open '{}' for writing", tmp));
-    report::write_diag_json(report, out);
-    out.flush();
-    if (!out) throw EnvironmentError(fmt::format("json: writing '{}' failed", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    throw EnvironmentError(
-        fmt::format("json: renaming '{}' to '{}' failed: {}", tmp, path, ec.message()));
-  }
-}
-
 void print_check_list(std::ostream& os) {
   std::size_t width = 0;
   for (const auto& g : diag::kCheckGroups)
@@ -155,7 +120,8 @@ int run_diag(const DiagArgs& args, Session& session) {
     print_check_list(std::cout);
     return static_cast<int>(ExitCode::kSuccess);
   }
-  check_output_path(args.json_out);
+  // The --json file's folder must exist and be writable: found before MPI starts.
+  if (!args.json_out.empty()) report::require_writable(args.json_out, "json");
 
   session.world.emplace(session.argc, session.argv, plan.timeout_s);
   World& world = *session.world;
@@ -166,15 +132,22 @@ int run_diag(const DiagArgs& args, Session& session) {
   const diag::DiagDevice device = diag::select_diag_device(world, gpu_needed);
 
   diag::DiagEnvironment env;
-  env.nccl_loaded = ImplRegistry::nccl_loaded_version();
-  env.nccl_compiled = ImplRegistry::nccl_compiled_version();
-  env.nccl_warning = ImplRegistry::nccl_version_warning();
+  env.nccl_loaded = Registry::nccl_loaded_version();
+  env.nccl_compiled = Registry::nccl_compiled_version();
+  env.nccl_warning = Registry::nccl_version_warning();
+  Registry registry(world);
+  env.impls = &registry;
+  env.smoke_impl = std::string(diag_smoke_impl());
   // Without CUDA (error 802) the rank is described from what diag gathers (fabric_manager).
-  RankInfo mine = device.cuda_ready ? describe_device(device.device) : RankInfo{};
-  mine.rank = world.rank();
-  mine.local_rank = world.local_rank();
-  mine.host = world.host();
-  mine.nccl_version = env.nccl_loaded;
+  RankInfo mine;
+  if (device.cuda_ready) {
+    mine = describe_rank(world, device.device, env.nccl_loaded);
+  } else {
+    mine.rank = world.rank();
+    mine.local_rank = world.local_rank();
+    mine.host = world.host();
+    mine.nccl_version = env.nccl_loaded;
+  }
   std::vector<std::string> notes;
   if (!device.cuda_ready) {
     notes.push_back(
@@ -197,7 +170,8 @@ int run_diag(const DiagArgs& args, Session& session) {
     if (args.explain) report::write_diag_explain(report, std::cout);
     std::cout.flush();
     if (!args.json_out.empty()) {
-      write_json_file(args.json_out, report);
+      report::write_file_atomically(args.json_out,
+                                    [&](std::ostream& os) { report::write_diag_json(report, os); });
       std::cerr << "dcpbench: wrote " << args.json_out << '\n';
     }
   }

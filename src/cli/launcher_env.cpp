@@ -1,6 +1,7 @@
-#include <cstdlib>
+#include "cli/launcher_env.hpp"
 
-#include "cli/commands.hpp"
+#include <cstdlib>
+#include <initializer_list>
 
 namespace dcp::cli {
 

@@ -13,6 +13,9 @@
 #include "cli/commands.hpp"
 #include "cli/compare_command.hpp"
 #include "cli/diag_command.hpp"
+#include "cli/launcher_env.hpp"
+#include "cli/list_command.hpp"
+#include "cli/registry.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 
@@ -57,16 +60,20 @@ int main(int argc, char** argv) {
                                                   dcp::build_info().git_sha));
     app.require_subcommand(1, 1);
 
+    const dcp::ImplCatalog& catalog = dcp::cli::builtin_catalog();
     dcp::cli::RunArgs run_args;
     CLI::App* run =
         app.add_subcommand("run", "Measure and verify the exchanges of a sweep (default)");
-    dcp::cli::add_sweep_options(*run, run_args);
+    dcp::cli::add_sweep_options(*run, run_args, catalog);
     dcp::cli::add_output_options(*run, run_args);
 
     dcp::cli::RunArgs list_args;
+    bool list_impls = false;
     CLI::App* list =
         app.add_subcommand("list", "Dry run: print the cases a config and flags expand to");
-    dcp::cli::add_sweep_options(*list, list_args);
+    dcp::cli::add_sweep_options(*list, list_args, catalog);
+    list->add_flag("--impls", list_impls,
+                   "Print the implementations instead: what each does, supports and needs");
 
     dcp::cli::DiagArgs diag_args;
     CLI::App* diag = dcp::cli::add_diag_subcommand(app, diag_args);
@@ -90,7 +97,7 @@ int main(int argc, char** argv) {
     }
 
     if (run->parsed()) return dcp::cli::run_command(run_args, session);
-    if (list->parsed()) return dcp::cli::list_command(list_args);
+    if (list->parsed()) return dcp::cli::list_command(list_args, catalog, list_impls, std::cout);
     if (compare->parsed()) return dcp::cli::run_compare(compare_args);
     if (diag->parsed()) return dcp::cli::run_diag(diag_args, session);
     return static_cast<int>(dcp::ExitCode::kUsage);

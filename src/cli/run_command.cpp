@@ -4,15 +4,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "bench/plan_agreement.hpp"
 #include "bench/runner.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
-#include "cli/impl_registry.hpp"
+#include "cli/registry.hpp"
 #include "core/device.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
+#include "core/resolve.hpp"
 #include "fabric/workspace.hpp"
 #include "report/atomic_file.hpp"
 #include "report/csv_report.hpp"
@@ -33,79 +34,65 @@ bench::ProgressFn make_progress(const World& world, bool quiet) {
   };
 }
 
-/// Cases are fully resolved: `--workspace auto` becomes the kind it picks here (fabric where it
-/// works on every rank, else ipc on one host), so reports and `compare` see what really ran.
-void resolve_auto_workspace(SweepSpec& spec, const World& world, std::vector<std::string>& notes) {
-  auto& kinds = spec.axes.workspace;
-  const auto impls = effective_impls(spec.axes);
-  const bool uses_workspace = std::any_of(
-      impls.begin(), impls.end(), [](const std::string& i) { return impl_uses_workspace(i); });
-  if (!uses_workspace) return;
-  for (auto& k : kinds) {
-    if (k != WorkspaceKind::kAuto) continue;
-    k = fabric::resolve_workspace_kind(WorkspaceKind::kAuto, world);
-    notes.push_back(fmt::format("workspace auto resolved to {}", to_string(k)));
-  }
-  std::sort(kinds.begin(), kinds.end());
-  kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
-}
-
 }  // namespace
 
 int run_command(const RunArgs& args, Session& session) {
   // Everything about the input is checked before MPI starts: bad input needs no mpirun and
   // leaves no report behind.
-  SweepSpec spec = build_spec(args);
+  const SweepSpec spec = build_spec(args);
+  const std::optional<OutputFiles> files = output_files(args);
   session.world.emplace(session.argc, session.argv, spec.measure.timeout_s);
   const World& world = *session.world;
-  std::vector<std::string> notes = resolve_for_world(spec, world.size());
+
+  // Resolve once against the catalog and the job, and agree across ranks once, before any GPU
+  // work: ranks launched with different flags are named here.
+  SweepSpec mine = spec;
   if (spec.measure.inject && spec.measure.inject->kind == FaultKind::kShapeMismatch &&
       spec.measure.inject->applies_to(world.rank())) {
     // Testing aid: this rank's sweep differs from its peers'.
-    for (auto& b : spec.axes.batch)
-      ++b;
+    for (auto& b : mine.axes.batch) {
+      if (b < std::numeric_limits<std::int64_t>::max()) ++b;
+    }
   }
-  // Ranks launched with different flags are caught before any GPU work (again in run_sweep,
-  // after `auto` workspaces are resolved).
-  bench::require_same_plan(expand(spec, world.size()), world);
+  ResolvedSweep sweep = resolve_sweep(std::move(mine), builtin_catalog(), world.size());
+  bench::require_same_plan(sweep.runs, world);
 
   const int device = select_device_for_local_rank(world.local_rank(), world.local_size());
-  resolve_auto_workspace(spec, world, notes);
-  RankInfo mine = describe_device(device);
-  mine.rank = world.rank();
-  mine.local_rank = world.local_rank();
-  mine.host = world.host();
-  mine.nccl_version = ImplRegistry::nccl_loaded_version();
-  if (const std::string w = ImplRegistry::nccl_version_warning(); !w.empty()) notes.push_back(w);
+  // `--workspace auto` becomes the kind it picks here (fabric where it works on every rank, else
+  // ipc on one host; decided collectively), so reports and `compare` see what really ran.
+  if (has_auto_workspace(sweep)) {
+    resolve_auto_workspace(sweep, fabric::resolve_workspace_kind(WorkspaceKind::kAuto, world));
+  }
+  std::vector<std::string> notes = sweep.notes;
+  const RankInfo me = describe_rank(world, device, Registry::nccl_loaded_version());
+  if (const std::string w = Registry::nccl_version_warning(); !w.empty()) notes.push_back(w);
 
-  ImplRegistry registry(world);
+  Registry registry(world);
   RunReport report;
   report.context =
-      collect_context(world, mine, session.args, ImplRegistry::nccl_compiled_version(), notes);
-  report.spec = spec;
-  const auto plan = expand(spec, world.size());
+      collect_context(world, me, session.args, Registry::nccl_compiled_version(), notes);
+  report.spec = sweep.spec;
   if (world.rank() == 0 && !args.quiet) {
     for (const auto& n : notes)
       std::cerr << "dcpbench: note: " << n << '\n';
   }
 
   bench::SweepOutcome outcome =
-      bench::run_sweep(spec, plan, registry, world, make_progress(world, args.quiet));
+      bench::run_sweep(sweep, registry, world, make_progress(world, args.quiet));
   report.results = std::move(outcome.results);
   report.launch_floors = std::move(outcome.launch_floors);
-  report.speedups = compute_speedups(report.results);
+  report.speedups = compute_speedups(report.results, registry.catalog());
 
   if (world.rank() == 0) {
     report::write_table(report, std::cout);
     std::cout.flush();
-    if (!args.no_files) {
-      const std::string json_path = args.json_out.empty() ? kDefaultJsonOut : args.json_out;
-      const std::string csv_path = args.csv_out.empty() ? kDefaultCsvOut : args.csv_out;
-      report::write_file_atomically(json_path,
+    if (files) {
+      report::write_file_atomically(files->json,
                                     [&](std::ostream& os) { report::write_json(report, os); });
-      report::write_file_atomically(csv_path,
+      report::write_file_atomically(files->csv,
                                     [&](std::ostream& os) { report::write_csv(report, os); });
-      if (!args.quiet) std::cerr << "dcpbench: wrote " << json_path << " and " << csv_path << '\n';
+      if (!args.quiet)
+        std::cerr << "dcpbench: wrote " << files->json << " and " << files->csv << '\n';
     }
   }
   const bool any_bad =

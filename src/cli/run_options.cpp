@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <charconv>
 #include <limits>
 
 #include "cli/config_file.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
+#include "report/atomic_file.hpp"
 
 namespace dcp::cli {
 
@@ -44,11 +43,23 @@ double parse_double(const std::string& text, const char* field, const char* acce
   throw ConfigError(fmt::format("{}: '{}' is not a number; accepted: {}", field, text, accepted));
 }
 
+/// Every entry of a list flag: each occurrence's text split at commas (split_list refuses empty
+/// and blank entries, naming the field).
+std::vector<std::string> entries(const std::vector<std::string>& texts, const char* field,
+                                 const std::string& accepted) {
+  std::vector<std::string> out;
+  for (const auto& text : texts) {
+    for (auto& e : split_list(text, field, accepted))
+      out.push_back(std::move(e));
+  }
+  return out;
+}
+
 template <typename T, typename Parse>
-std::vector<T> parse_names(const std::vector<std::string>& items, const char* field,
+std::vector<T> parse_names(const std::vector<std::string>& texts, const char* field,
                            const std::string& accepted, Parse parse) {
   std::vector<T> out;
-  for (const auto& s : items) {
+  for (const auto& s : entries(texts, field, accepted)) {
     auto v = parse(s);
     if (!v)
       throw ConfigError(fmt::format("{}: unknown value '{}'; accepted: {}", field, s, accepted));
@@ -59,7 +70,7 @@ std::vector<T> parse_names(const std::vector<std::string>& items, const char* fi
 
 }  // namespace
 
-void add_sweep_options(CLI::App& app, RunArgs& a) {
+void add_sweep_options(CLI::App& app, RunArgs& a, const ImplCatalog& catalog) {
   const SweepSpec d = default_spec();
   auto join = [](const auto& v) {
     std::string s;
@@ -79,44 +90,45 @@ void add_sweep_options(CLI::App& app, RunArgs& a) {
   app.add_option(
          "-b,--batch", a.batch,
          fmt::format("Batch sizes E (>= 0; 0 = empty exchange) [default: {}]", join(d.axes.batch)))
-      ->delimiter(',')
       ->allow_extra_args(false);
   app.add_option("--head-dim", a.head_dim,
                  fmt::format("D, elements per partial_o row; D x 2 bytes must be a multiple of 16 "
                              "[default: {}]",
                              join(d.axes.head_dim)))
-      ->delimiter(',');
+      ->allow_extra_args(false);
   app.add_option("--stats-dim", a.stats_dim,
                  fmt::format("S, fp32 softmax stats per row (even, >= 2) [default: {}]",
                              join(d.axes.stats_dim)))
-      ->delimiter(',');
+      ->allow_extra_args(false);
   app.add_option("-d,--dtype", a.dtype,
                  fmt::format("partial_o element type: {} [default: {}]", accepted_dtypes(),
                              join_named(d.axes.dtype)))
-      ->delimiter(',');
+      ->allow_extra_args(false);
   app.add_option("--cp-size", a.cp_size,
-                 "Ranks in the exchange [default: the MPI world size; any 1..64 with --workspace "
-                 "sim; one rank without it simulates 2,4]")
-      ->delimiter(',');
+                 fmt::format("Ranks in the exchange [default: the MPI world size; any 1..{} with "
+                             "--workspace sim; one rank without it simulates 2,4]",
+                             kMaxCpSize))
+      ->allow_extra_args(false);
   app.add_option("--impl", a.impl,
-                 fmt::format("Implementations: {} [default: {}]", accepted_impls(),
-                             join(effective_impls(d.axes))))
-      ->delimiter(',');
+                 fmt::format("Implementations: {} (`dcpbench list --impls` describes them) "
+                             "[default: {}]",
+                             catalog.accepted(), join(effective_impls(d.axes, catalog))))
+      ->allow_extra_args(false);
   app.add_option("--workspace", a.workspace,
                  fmt::format("Native workspace: {} [default: {}]", accepted_workspaces(),
                              join_named(d.axes.workspace)))
-      ->delimiter(',');
+      ->allow_extra_args(false);
   app.add_option("--launch", a.launch,
                  fmt::format("Launch modes: {} [default: {}]", accepted_launches(),
                              join_named(d.axes.launch)))
-      ->delimiter(',');
+      ->allow_extra_args(false);
   std::string pdl_default;
   for (bool p : d.axes.pdl)
     pdl_default += (pdl_default.empty() ? "" : ",") + std::string(p ? "on" : "off");
   app.add_option(
          "--pdl", a.pdl,
          fmt::format("Programmatic dependent launch for native: on|off [default: {}]", pdl_default))
-      ->delimiter(',');
+      ->allow_extra_args(false);
   app.add_option("-w,--warmup", a.warmup,
                  fmt::format("Untimed calls before timing [default: {}]", d.measure.warmup));
   app.add_option("-n,--iters", a.iters,
@@ -157,20 +169,22 @@ SweepSpec build_spec(const RunArgs& a) {
   SweepSpec s = a.config.empty() ? default_spec() : load_config(a.config);
   SweepAxes& x = s.axes;
   MeasureOptions& m = s.measure;
-  auto ints = [](const std::vector<std::string>& items, const char* field, const char* accepted) {
+  auto ints = [](const std::vector<std::string>& texts, const char* field, const char* accepted) {
     std::vector<int> out;
-    for (const auto& t : items)
+    for (const auto& t : entries(texts, field, accepted))
       out.push_back(parse_int32(t, field, accepted));
     return out;
   };
   if (!a.batch.empty()) {
     x.batch.clear();
-    for (const auto& t : a.batch)
+    for (const auto& t : entries(a.batch, "batch", "integers >= 0"))
       x.batch.push_back(parse_int(t, "batch", "integers >= 0"));
   }
   if (!a.head_dim.empty()) x.head_dim = ints(a.head_dim, "head_dim", "positive multiples of 8");
   if (!a.stats_dim.empty()) x.stats_dim = ints(a.stats_dim, "stats_dim", "even integers >= 2");
-  if (!a.cp_size.empty()) x.cp_size = ints(a.cp_size, "cp_size", "integers 1..64");
+  if (!a.cp_size.empty()) {
+    x.cp_size = ints(a.cp_size, "cp_size", fmt::format("integers 1..{}", kMaxCpSize).c_str());
+  }
   if (!a.dtype.empty())
     x.dtype = parse_names<DType>(a.dtype, "dtype", accepted_dtypes(), parse_dtype);
   if (!a.workspace.empty())
@@ -178,10 +192,10 @@ SweepSpec build_spec(const RunArgs& a) {
                                              parse_workspace);
   if (!a.launch.empty())
     x.launch = parse_names<LaunchMode>(a.launch, "launch", accepted_launches(), parse_launch);
-  if (!a.impl.empty()) x.impl = a.impl;
+  if (!a.impl.empty()) x.impl = entries(a.impl, "impl", "implementation names");
   if (!a.pdl.empty()) {
     x.pdl.clear();
-    for (const auto& t : a.pdl) {
+    for (const auto& t : entries(a.pdl, "pdl", "on|off")) {
       if (t == "on") {
         x.pdl.push_back(true);
       } else if (t == "off") {
@@ -194,35 +208,31 @@ SweepSpec build_spec(const RunArgs& a) {
   if (a.warmup) m.warmup = parse_int32(*a.warmup, "warmup", "integers >= 0");
   if (a.iters) m.iters = parse_int32(*a.iters, "iters", "integers >= 1");
   if (a.graph_calls) m.graph_calls = parse_int32(*a.graph_calls, "graph_calls", "integers >= 1");
-  if (a.ring) m.ring = parse_int32(*a.ring, "ring", "integers >= 5");
+  if (a.ring) {
+    m.ring = parse_int32(*a.ring, "ring", fmt::format("integers >= {}", kMinRingSize).c_str());
+  }
   if (a.seed) {
     const std::int64_t v = parse_int(*a.seed, "seed", "integers >= 0");
     if (v < 0) throw ConfigError(fmt::format("seed: {} is negative; accepted: integers >= 0", v));
     m.seed = static_cast<std::uint64_t>(v);
   }
-  if (a.timeout) m.timeout_s = parse_double(*a.timeout, "timeout", "seconds in (0, 86400]");
+  if (a.timeout) {
+    m.timeout_s = parse_double(*a.timeout, "timeout",
+                               fmt::format("seconds in (0, {}]", kMaxTimeoutS).c_str());
+  }
   if (a.stress) m.stress_calls = parse_int(*a.stress, "stress", "integers >= 0");
   if (a.inject) m.inject = parse_fault(*a.inject);
   validate(s);
   return s;
 }
 
-std::vector<std::string> resolve_for_world(SweepSpec& spec, int world_size) {
-  std::vector<std::string> notes;
-  SweepAxes& x = spec.axes;
-  const bool auto_or_sim = std::all_of(x.workspace.begin(), x.workspace.end(), [](WorkspaceKind w) {
-    return w == WorkspaceKind::kAuto || w == WorkspaceKind::kSim;
-  });
-  if (world_size == 1 && x.cp_size.empty() && auto_or_sim) {
-    x.cp_size = {2, 4};
-    x.workspace = {WorkspaceKind::kSim};
-    notes.push_back(
-        "single rank and no --cp-size: simulating cp=2 and cp=4 on this one GPU (native only; "
-        "the NCCL baselines need one GPU per rank and are skipped). Run under mpirun -np N for "
-        "real GPUs.");
-  }
-  validate_for_world(spec, world_size);
-  return notes;
+std::optional<OutputFiles> output_files(const RunArgs& a) {
+  if (a.no_files) return std::nullopt;
+  OutputFiles f{a.json_out.empty() ? kDefaultJsonOut : a.json_out,
+                a.csv_out.empty() ? kDefaultCsvOut : a.csv_out};
+  report::require_writable(f.json, "json");
+  report::require_writable(f.csv, "csv");
+  return f;
 }
 
 }  // namespace dcp::cli

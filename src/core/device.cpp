@@ -6,6 +6,7 @@
 
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
+#include "core/world.hpp"
 
 namespace dcp {
 
@@ -47,6 +48,15 @@ RankInfo describe_device(int device) {
   info.driver_version = cuda_version_string(v);
   DCP_CUDA_CHECK(cudaRuntimeGetVersion(&v));
   info.runtime_version = cuda_version_string(v);
+  return info;
+}
+
+RankInfo describe_rank(const World& world, int device, std::string nccl_version) {
+  RankInfo info = describe_device(device);
+  info.rank = world.rank();
+  info.local_rank = world.local_rank();
+  info.host = world.host();
+  info.nccl_version = std::move(nccl_version);
   return info;
 }
 

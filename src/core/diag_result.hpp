@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "core/result.hpp"
 
 namespace dcp {
@@ -131,8 +132,8 @@ struct DiagSummary {
 /// How diag was asked to run.
 struct DiagOptions {
   bool quick = false;
-  double timeout_s = 10.0;          ///< bound on every wait (device spin, collective)
-  std::vector<std::string> groups;  ///< the selected check groups, in run order
+  double timeout_s = kDefaultTimeoutS;  ///< bound on every wait (device spin, collective)
+  std::vector<std::string> groups;      ///< the selected check groups, in run order
 
   friend bool operator==(const DiagOptions&, const DiagOptions&) = default;
 };

@@ -7,6 +7,7 @@
 /// CUDA-free: streams are passed as the opaque CUstream_st* that cudaStream_t aliases.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -15,6 +16,7 @@
 
 #include "core/case.hpp"
 #include "core/fault.hpp"
+#include "core/limits.hpp"
 
 struct CUstream_st;
 
@@ -58,7 +60,7 @@ struct ExchangeSetup {
   int local_ranks = 1;  ///< ranks run by this process: 1, or cp_size in sim mode
   std::vector<BufferSet> ring;           ///< distinct input/output sets; run(slot) uses ring[slot]
   std::vector<StreamHandle> streams;     ///< one per local rank
-  double timeout_s = 10.0;               ///< device-side waits on peers give up after this
+  double timeout_s = kDefaultTimeoutS;   ///< device-side waits on peers give up after this
   std::optional<FaultInjection> inject;  ///< testing aid; the impl honours what applies to it
 };
 
@@ -69,7 +71,7 @@ class AllToAllImpl {
   AllToAllImpl& operator=(const AllToAllImpl&) = delete;
   virtual ~AllToAllImpl() = default;
 
-  /// One of core/impl_names.hpp.
+  /// Its registry row's name (core/impl_info.hpp).
   [[nodiscard]] virtual std::string name() const = 0;
 
   /// Why this implementation cannot run `c` in this job (nullopt when it can). A skipped case is
@@ -99,6 +101,13 @@ class AllToAllImpl {
   /// work stuck on peers (e.g. ncclCommAbort) so the process can exit. The implementation is
   /// unusable afterwards. Must not throw.
   virtual void abort_inflight() noexcept {}
+
+  /// For the current case (after setup()): how many consecutive calls with fresh inputs reuse
+  /// every buffer the implementation carries from call to call (e.g. each slot of its FIFOs) at
+  /// least once with new data, so that stale bytes of an earlier call cannot pass verification.
+  /// The runner's correctness pass makes at least this many calls (and at least one per ring
+  /// set). 0: nothing is carried between calls.
+  [[nodiscard]] virtual std::uint64_t min_fresh_calls() const { return 0; }
 
   /// Per-rank workspace bytes held for the current case (0 when none).
   [[nodiscard]] virtual std::size_t workspace_bytes() const { return 0; }

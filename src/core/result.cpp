@@ -2,8 +2,6 @@
 
 #include <array>
 
-#include "core/impl_names.hpp"
-
 namespace dcp {
 
 namespace {
@@ -32,16 +30,20 @@ std::optional<CaseStatus> parse_case_status(std::string_view s) {
   return std::nullopt;
 }
 
-std::vector<Speedup> compute_speedups(const std::vector<CaseResult>& results) {
+std::vector<Speedup> compute_speedups(const std::vector<CaseResult>& results,
+                                      const ImplCatalog& catalog) {
   std::vector<Speedup> out;
-  for (const auto& native : results) {
-    if (native.impl != kImplNative || native.status != CaseStatus::kOk || !native.timing) continue;
-    const std::string xkey = native.c.exchange_key();
+  for (const auto& row : results) {
+    const ImplInfo* info = catalog.find(row.impl);
+    if (!info || info->speedups_against.empty()) continue;
+    if (row.status != CaseStatus::kOk || !row.timing) continue;
+    const std::string xkey = row.c.exchange_key();
     for (const auto& base : results) {
-      if (base.impl == kImplNative || base.status != CaseStatus::kOk || !base.timing) continue;
+      if (!speedup_pairs_with(*info, base.impl)) continue;
+      if (base.status != CaseStatus::kOk || !base.timing) continue;
       if (base.c.exchange_key() != xkey) continue;
-      out.push_back(Speedup{xkey, native.c.key(), base.impl,
-                            ratio_of_medians(base.timing->stats, native.timing->stats)});
+      out.push_back(Speedup{xkey, row.impl, row.c.key(), base.impl,
+                            ratio_of_medians(base.timing->stats, row.timing->stats)});
     }
   }
   return out;

@@ -9,29 +9,13 @@
 #include <vector>
 
 #include "core/case.hpp"
+#include "core/impl_info.hpp"
+#include "core/rank_info.hpp"
 #include "core/stats.hpp"
 #include "core/sweep.hpp"
 #include "core/verify.hpp"
 
 namespace dcp {
-
-/// What one rank of the job runs on.
-struct RankInfo {
-  int rank = 0;
-  int local_rank = 0;
-  std::string host;
-  int device = -1;         ///< CUDA ordinal inside this process (after CUDA_VISIBLE_DEVICES)
-  std::string gpu_name;    ///< e.g. "NVIDIA H200"
-  std::string gpu_uuid;    ///< "GPU-..."
-  std::string pci_bus_id;  ///< e.g. "0000:19:00.0"
-  int sm_count = 0;
-  int cc_major = 0, cc_minor = 0;
-  std::string driver_version;   ///< CUDA driver API version, e.g. "13.0"
-  std::string runtime_version;  ///< CUDA runtime version, e.g. "13.0"
-  std::string nccl_version;     ///< loaded NCCL library, e.g. "2.28.9"; empty if not loaded
-
-  friend bool operator==(const RankInfo&, const RankInfo&) = default;
-};
 
 /// Everything about the run that is not a measurement.
 struct RunContext {
@@ -94,12 +78,14 @@ struct LaunchFloor {
   friend bool operator==(const LaunchFloor&, const LaunchFloor&) = default;
 };
 
-/// Native over one baseline on the same exchange (same Case::exchange_key()).
+/// One implementation over a baseline on the same exchange (same Case::exchange_key()); which
+/// implementations pair up is the registry's word (ImplInfo::speedups_against).
 struct Speedup {
   std::string exchange_key;
-  std::string native_key;  ///< the native row's full key (pdl/workspace)
+  std::string impl;      ///< the implementation whose speedup this is
+  std::string impl_key;  ///< its row's full key (with pdl/workspace)
   std::string baseline_impl;
-  Ratio speedup;  ///< baseline median / native median, with its interval
+  Ratio speedup;  ///< baseline median / impl median, with its interval
 
   friend bool operator==(const Speedup&, const Speedup&) = default;
 };
@@ -115,7 +101,10 @@ struct RunReport {
   friend bool operator==(const RunReport&, const RunReport&) = default;
 };
 
-/// Speedups of native over every baseline, pairing rows with equal exchange_key; pure.
-std::vector<Speedup> compute_speedups(const std::vector<CaseResult>& results);
+/// Speedups of every row whose registry row declares speedups_against, over each baseline it
+/// names, pairing rows with equal exchange_key (both ok and timed); pure. Rows of
+/// implementations `catalog` does not know pair with nothing.
+std::vector<Speedup> compute_speedups(const std::vector<CaseResult>& results,
+                                      const ImplCatalog& catalog);
 
 }  // namespace dcp

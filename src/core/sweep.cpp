@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <type_traits>
 
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
 
 namespace dcp {
 
@@ -18,11 +19,59 @@ void require_non_empty(const std::vector<T>& v, const char* field, const std::st
   }
 }
 
+std::string spell(bool v) {
+  return v ? "on" : "off";
+}
+std::string spell(const std::string& v) {
+  return "'" + v + "'";
+}
+template <typename T>
+std::string spell(const T& v) {
+  if constexpr (std::is_enum_v<T>) {
+    return std::string(to_string(v));
+  } else {
+    return fmt::format("{}", v);
+  }
+}
+
+/// A list names each value once: a repeated value would run (and report) the same cases twice.
+template <typename T>
+void require_distinct(const std::vector<T>& v, const char* field) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (v[i] == v[j]) {
+        throw ConfigError(
+            fmt::format("{}: {} is listed twice (entries {} and {}); accepted: each value once",
+                        field, spell(v[i]), j + 1, i + 1));
+      }
+    }
+  }
+}
+
+bool blank(const std::string& s) {
+  return s.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+/// Implementation names are identifiers: letters, digits, '-', '_', '.'.
+bool is_name(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+    return std::isalnum(ch) != 0 || ch == '-' || ch == '_' || ch == '.';
+  });
+}
+
+/// `s` for a one-line message: bytes outside printable ASCII as '?', cut to 40 characters.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s.substr(0, 40))
+    out += ch >= 0x20 && ch < 0x7f ? static_cast<char>(ch) : '?';
+  return s.size() > 40 ? out + "..." : out;
+}
+
 }  // namespace
 
-std::vector<std::string> effective_impls(const SweepAxes& axes) {
+std::vector<std::string> effective_impls(const SweepAxes& axes, const ImplCatalog& catalog) {
   if (!axes.impl.empty()) return axes.impl;
-  return {kDefaultImpls.begin(), kDefaultImpls.end()};
+  return catalog.default_names();
 }
 
 void validate(const SweepSpec& spec) {
@@ -34,6 +83,15 @@ void validate(const SweepSpec& spec) {
   require_non_empty(a.workspace, "workspace", accepted_workspaces());
   require_non_empty(a.launch, "launch", accepted_launches());
   require_non_empty(a.pdl, "pdl", "on|off");
+  require_distinct(a.batch, "batch");
+  require_distinct(a.head_dim, "head_dim");
+  require_distinct(a.stats_dim, "stats_dim");
+  require_distinct(a.dtype, "dtype");
+  require_distinct(a.cp_size, "cp_size");
+  require_distinct(a.impl, "impl");
+  require_distinct(a.workspace, "workspace");
+  require_distinct(a.launch, "launch");
+  require_distinct(a.pdl, "pdl");
 
   for (auto b : a.batch) {
     if (b < 0) {
@@ -69,12 +127,15 @@ void validate(const SweepSpec& spec) {
           fmt::format("cp_size: {} is out of range; accepted: 1..{}", cp, kMaxCpSize));
     }
   }
-  if (!a.impl.empty()) {
-    for (const auto& name : a.impl) {
-      if (!is_known_impl(name)) {
-        throw ConfigError(
-            fmt::format("impl: unknown implementation '{}'; accepted: {}", name, accepted_impls()));
-      }
+  for (const auto& name : a.impl) {
+    if (blank(name)) {
+      throw ConfigError("impl: an entry of the list is empty; accepted: implementation names");
+    }
+    if (!is_name(name)) {
+      throw ConfigError(fmt::format(
+          "impl: '{}' is not an implementation name; accepted: names made of letters, digits, "
+          "'-', '_' and '.'",
+          printable(name)));
     }
   }
 
@@ -93,9 +154,9 @@ void validate(const SweepSpec& spec) {
     throw ConfigError(
         fmt::format("ring: {} is too small; accepted: integers >= {}", m.ring, kMinRingSize));
   }
-  if (!(m.timeout_s > 0.0) || m.timeout_s > 86400.0) {
-    throw ConfigError(
-        fmt::format("timeout: {} s is not allowed; accepted: seconds in (0, 86400]", m.timeout_s));
+  if (!(m.timeout_s > 0.0) || m.timeout_s > kMaxTimeoutS) {
+    throw ConfigError(fmt::format("timeout: {} s is not allowed; accepted: seconds in (0, {}]",
+                                  m.timeout_s, kMaxTimeoutS));
   }
   if (m.stress_calls < 0) {
     throw ConfigError(
@@ -133,10 +194,12 @@ void validate_for_world(const SweepSpec& spec, int world_size) {
   }
 }
 
-std::vector<PlannedRun> expand(const SweepSpec& spec, int world_size) {
+std::vector<PlannedRun> expand(const SweepSpec& spec, const ImplCatalog& catalog, int world_size) {
   const SweepAxes& a = spec.axes;
   const std::vector<int> cps = a.cp_size.empty() ? std::vector<int>{world_size} : a.cp_size;
-  const std::vector<std::string> impls = effective_impls(a);
+  std::vector<const ImplInfo*> rows;
+  for (const auto& name : effective_impls(a, catalog))
+    rows.push_back(&catalog.at(name));
   std::vector<PlannedRun> out;
   for (int cp : cps) {
     for (DType dt : a.dtype) {
@@ -151,13 +214,13 @@ std::vector<PlannedRun> expand(const SweepSpec& spec, int world_size) {
               base.stats_dim = s;
               base.dtype = dt;
               base.launch = lm;
-              for (const auto& impl : impls) {
+              for (const ImplInfo* row : rows) {
                 const std::vector<std::optional<bool>> pdls =
-                    impl_uses_pdl(impl)
+                    row->traits.uses_pdl
                         ? std::vector<std::optional<bool>>(a.pdl.begin(), a.pdl.end())
                         : std::vector<std::optional<bool>>{std::nullopt};
                 const std::vector<std::optional<WorkspaceKind>> wss =
-                    impl_uses_workspace(impl)
+                    row->traits.uses_workspace
                         ? std::vector<std::optional<WorkspaceKind>>(a.workspace.begin(),
                                                                     a.workspace.end())
                         : std::vector<std::optional<WorkspaceKind>>{std::nullopt};
@@ -166,7 +229,7 @@ std::vector<PlannedRun> expand(const SweepSpec& spec, int world_size) {
                     Case c = base;
                     c.pdl = p;
                     c.workspace = w;
-                    out.push_back(PlannedRun{c, impl});
+                    out.push_back(PlannedRun{c, std::string(row->name), row});
                   }
                 }
               }

@@ -1,6 +1,10 @@
 #include "core/types.hpp"
 
+#include <fmt/format.h>
+
 #include <string>
+
+#include "core/error.hpp"
 
 namespace dcp {
 
@@ -80,6 +84,30 @@ std::string accepted_workspaces() {
 }
 std::string accepted_launches() {
   return join_names(kAllLaunchModes);
+}
+
+std::vector<std::string> split_list(std::string_view text, std::string_view field,
+                                    std::string_view accepted) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    throw ConfigError(fmt::format("{}: the list is {}; accepted: {}", field,
+                                  text.empty() ? "empty" : "blank", accepted));
+  }
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string_view entry = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    if (entry.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      throw ConfigError(fmt::format(
+          "{}: entry {} of '{}' is {}; accepted: a comma-separated list of {} (no empty entries)",
+          field, out.size() + 1, text, entry.empty() ? "empty (a stray comma)" : "blank",
+          accepted));
+    }
+    out.emplace_back(entry);
+    if (comma == std::string_view::npos) return out;
+    start = comma + 1;
+  }
 }
 
 }  // namespace dcp

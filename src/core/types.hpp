@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dcp {
 
@@ -57,5 +58,11 @@ inline constexpr std::size_t kStatsElementBytes = 4;
 std::string accepted_dtypes();
 std::string accepted_workspaces();
 std::string accepted_launches();
+
+/// The entries of a comma-separated list as typed (a flag's value). Malformed lists are refused
+/// with a ConfigError naming `field`: an empty text, an empty entry (a stray comma: "1,,2", ",1",
+/// "1,") or a blank one (" "); `accepted` ends the message ("accepted: <accepted>").
+std::vector<std::string> split_list(std::string_view text, std::string_view field,
+                                    std::string_view accepted);
 
 }  // namespace dcp

@@ -15,6 +15,9 @@ void VerifyOutcome::merge(const VerifyOutcome& other) {
 }
 
 std::string VerifyOutcome::summary() const {
+  if (ok() && rows_checked == 0) {
+    return fmt::format("ok: empty exchange (E = 0), no rows to check, {} calls", calls_checked);
+  }
   if (ok()) {
     return fmt::format("ok: 0 bad rows of {} over {} calls", rows_checked, calls_checked);
   }
@@ -28,6 +31,19 @@ std::string VerifyOutcome::summary() const {
         first->expected_bits, first->actual_bits);
   }
   return s;
+}
+
+std::optional<std::string> verification_defect(std::int64_t entries, const VerifyOutcome& v) {
+  if (v.calls_checked == 0) {
+    return std::string("verification checked no call: the outputs were not verified");
+  }
+  if (entries > 0 && v.rows_checked == 0) {
+    return fmt::format(
+        "verification checked no row of a non-empty exchange (E = {}) over {} calls: the outputs "
+        "were not verified",
+        entries, v.calls_checked);
+  }
+  return std::nullopt;
 }
 
 void fill_inputs_host(const ExchangeShape& shape, std::uint64_t seed, std::uint32_t call, int src,

@@ -44,6 +44,12 @@ struct VerifyOutcome {
   friend bool operator==(const VerifyOutcome&, const VerifyOutcome&) = default;
 };
 
+/// Why `v`, the verification of a case with `entries` entries (E), cannot stand as the record
+/// of a checked case: no call checked at all, or no row checked of a non-empty exchange (a
+/// harness defect: the outputs were not verified). nullopt when it can; an empty exchange
+/// (E = 0) checks calls but no rows, which summary() says explicitly.
+std::optional<std::string> verification_defect(std::int64_t entries, const VerifyOutcome& v);
+
 /// Fills rank `src`'s inputs for input set `call` (host memory, [E, cp, D] and [E, cp, S]).
 void fill_inputs_host(const ExchangeShape& shape, std::uint64_t seed, std::uint32_t call, int src,
                       std::uint16_t* in_o, std::uint32_t* in_stats);

@@ -155,6 +155,22 @@ std::vector<std::byte> World::allgather_bytes(std::span<const std::byte> mine,
   return out;
 }
 
+std::vector<std::string> World::allgather_strings(const std::string& mine,
+                                                  std::string_view what) const {
+  const auto lengths = allgather(static_cast<std::uint64_t>(mine.size()), what);
+  const std::uint64_t longest = *std::max_element(lengths.begin(), lengths.end());
+  std::vector<std::byte> buf(static_cast<std::size_t>(std::max<std::uint64_t>(longest, 1)));
+  std::memcpy(buf.data(), mine.data(), mine.size());
+  const auto all = allgather_bytes(buf, what);
+  std::vector<std::string> out;
+  out.reserve(lengths.size());
+  for (std::size_t r = 0; r < lengths.size(); ++r) {
+    const char* p = reinterpret_cast<const char*>(all.data()) + r * buf.size();
+    out.emplace_back(p, static_cast<std::size_t>(lengths[r]));
+  }
+  return out;
+}
+
 void World::broadcast_bytes(std::span<std::byte> data, int root, std::string_view what) const {
   MPI_Request req{};
   mpi_check(

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/watchdog.hpp"
 
 namespace dcp {
@@ -51,6 +52,10 @@ class World {
   /// Every rank's `mine` (all the same size), concatenated in rank order.
   [[nodiscard]] std::vector<std::byte> allgather_bytes(std::span<const std::byte> mine,
                                                        std::string_view what) const;
+  /// Every rank's string (any length, each rank its own), in rank order: the one gather of
+  /// variable-size data (rank descriptions, diag's facts).
+  [[nodiscard]] std::vector<std::string> allgather_strings(const std::string& mine,
+                                                           std::string_view what) const;
   /// Root's bytes copied into every rank's `data` (same size everywhere).
   void broadcast_bytes(std::span<std::byte> data, int root, std::string_view what) const;
   /// Element-wise max / sum over ranks, in place.
@@ -88,7 +93,7 @@ class World {
   int size_ = 1;
   int local_rank_ = 0;
   int local_size_ = 1;
-  double timeout_s_ = 10.0;
+  double timeout_s_ = kDefaultTimeoutS;
   std::vector<std::string> hosts_;
   std::unique_ptr<Watchdog> watchdog_;
 };

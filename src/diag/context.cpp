@@ -8,35 +8,15 @@
 
 #include "core/cuda_check.hpp"
 #include "core/device.hpp"
+#include "core/host_wait.hpp"
 #include "fabric/nvml.hpp"
 
 namespace dcp::diag {
 
-namespace {
-
-/// Extra time a host wait gives the GPU beyond the device-side deadline.
-constexpr double kHostMarginS = 5.0;
-
-}  // namespace
-
-std::vector<std::string> allgather_strings(const World& world, const std::string& mine,
-                                           std::string_view what) {
-  const auto lengths = world.allgather(static_cast<std::uint64_t>(mine.size()), what);
-  const std::uint64_t longest = *std::max_element(lengths.begin(), lengths.end());
-  std::vector<std::byte> buf(static_cast<std::size_t>(std::max<std::uint64_t>(longest, 1)));
-  std::memcpy(buf.data(), mine.data(), mine.size());
-  const auto all = world.allgather_bytes(buf, what);
-  std::vector<std::string> out;
-  for (std::size_t r = 0; r < lengths.size(); ++r) {
-    const char* p = reinterpret_cast<const char*>(all.data()) + r * buf.size();
-    out.emplace_back(p, static_cast<std::size_t>(lengths[r]));
-  }
-  return out;
-}
-
 Context::Context(const DiagPlan& plan, World& world, const DiagDevice& device,
                  const DiagEnvironment& env)
     : plan_(plan),
+      env_(env),
       world_(world),
       device_(device),
       sizes_(probe_sizes(plan.quick, plan.ll128_lines)),
@@ -56,7 +36,7 @@ bool Context::single_host() const {
 }
 
 double Context::host_wait_s() const {
-  return plan_.timeout_s + kHostMarginS;
+  return dcp::host_wait_s(plan_.timeout_s);
 }
 
 const fabric::Nvml& Context::nvml() {
@@ -83,7 +63,7 @@ RankFacts Context::this_rank(const DiagEnvironment& env) {
     f.cvd_set = true;
     f.cvd = cvd;
   }
-  f.nccl_loaded = env.nccl_loaded;
+  f.nccl_version = env.nccl_loaded;
   f.nccl_compiled = env.nccl_compiled;
   f.nccl_warning = env.nccl_warning;
   int v = 0;

@@ -50,10 +50,6 @@ std::string capture_error(F&& f) {
   }
 }
 
-/// Every rank's string, in rank order (strings of any length). Collective.
-std::vector<std::string> allgather_strings(const World& world, const std::string& mine,
-                                           std::string_view what);
-
 class Context {
  public:
   /// Gathers every rank's RankFacts (collective).
@@ -63,6 +59,8 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   [[nodiscard]] const DiagPlan& plan() const { return plan_; }
+  /// What the CLI gave diag: NCCL versions and the smoke test's implementations.
+  [[nodiscard]] const DiagEnvironment& env() const { return env_; }
   [[nodiscard]] World& world() const { return world_; }
   [[nodiscard]] int device() const { return device_.device; }
   [[nodiscard]] const ProbeSizes& sizes() const { return sizes_; }
@@ -84,7 +82,7 @@ class Context {
   template <typename T>
   std::vector<T> gather(const T& mine, std::string_view what) const {
     std::vector<T> out;
-    for (const auto& text : allgather_strings(world_, encode(mine), what)) {
+    for (const auto& text : world_.allgather_strings(encode(mine), what)) {
       T v{};
       decode(text, v);
       out.push_back(std::move(v));
@@ -127,6 +125,7 @@ class Context {
   RankFacts this_rank(const DiagEnvironment& env);
 
   const DiagPlan& plan_;
+  const DiagEnvironment& env_;
   World& world_;
   DiagDevice device_;
   ProbeSizes sizes_;

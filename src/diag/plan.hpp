@@ -9,6 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.hpp"
+
+namespace dcp::bench {
+class ImplProvider;
+}
+
 namespace dcp::diag {
 
 /// Lines the ll128_order probe writes per layout and ordered pair: 10^7 by default, 10^6 with
@@ -24,15 +30,19 @@ inline constexpr std::uint64_t kLl128MaxLines = 1'000'000'000'000;
 struct DiagPlan {
   std::vector<std::string> groups;           ///< from parse_check_groups, in run order
   bool quick = false;                        ///< smaller copies, fewer rounds: a few seconds in all
-  double timeout_s = 10.0;                   ///< bound on every wait
+  double timeout_s = kDefaultTimeoutS;       ///< bound on every wait
   std::optional<std::uint64_t> ll128_lines;  ///< --ll128-lines; unset = by --quick
 };
 
-/// Facts diag cannot find itself: the NCCL versions come from baseline/ through the CLI.
+/// What diag cannot find itself: the NCCL versions come from baseline/, and the implementation
+/// the smoke test runs from the registry, both through the CLI (diag links neither kernels/ nor
+/// baseline/).
 struct DiagEnvironment {
-  std::string nccl_loaded;    ///< ncclGetVersion of the loaded library, e.g. "2.28.9"
-  std::string nccl_compiled;  ///< the headers the binary was built against
-  std::string nccl_warning;   ///< non-empty when the two differ (what breaks)
+  std::string nccl_loaded;               ///< ncclGetVersion of the loaded library, e.g. "2.28.9"
+  std::string nccl_compiled;             ///< the headers the binary was built against
+  std::string nccl_warning;              ///< non-empty when the two differ (what breaks)
+  bench::ImplProvider* impls = nullptr;  ///< makes the smoke test's implementation
+  std::string smoke_impl;                ///< its name in impls->catalog(); empty: smoke skips
 };
 
 /// Sizes of the probes for a plan.

@@ -18,7 +18,7 @@ namespace {
 
 /// Instantiations: warps with few lines per call keep fewer rounds in flight (less predication
 /// and fewer registers), warps with many lines keep up to 8 rounds = 32 lines in flight, so that
-/// a warp's whole share of a call is one batch (one round trip) up to 32 lines.
+/// a warp's whole share of a call is one burst (one round trip) up to 32 lines.
 struct Variant {
   std::uint32_t max_lines_per_warp;
   int rounds;
@@ -133,28 +133,34 @@ std::string fused_alltoall_problem(const FusedAllToAllParams& p) {
   return {};
 }
 
-void launch_fused_alltoall(const FusedAllToAllParams& p, cudaStream_t stream, bool pdl) {
+FusedAllToAllLaunch::FusedAllToAllLaunch(const FusedAllToAllParams& p, cudaStream_t stream,
+                                         bool pdl) {
   if (const std::string problem = fused_alltoall_problem(p); !problem.empty()) {
     throw ConfigError("native exchange: " + problem);
   }
-  // The largest channel (channel 0) decides the variant (a batch never spans two slots).
+  // The largest channel (channel 0) decides the variant (a burst never spans two slots).
   const ll128::StreamGeometry sg =
       ll128::stream_geometry(p.shape, p.channels, 0, p.geometry.slot_lines);
   const std::uint32_t slot_lines = static_cast<std::uint32_t>(p.geometry.slot_lines);
-  const int rounds = fused_alltoall_rounds(sg.lines < slot_lines ? sg.lines : slot_lines);
-
-  cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(
+  kernel_ = reinterpret_cast<const void*>(
+      kernel_for(fused_alltoall_rounds(sg.lines < slot_lines ? sg.lines : slot_lines)));
+  config_.gridDim = dim3(
       static_cast<unsigned>(fused_alltoall_ctas(p.shape.cp_size, p.channels, p.single_warp != 0)));
-  cfg.blockDim = dim3(kThreadsPerCta);
-  cfg.dynamicSmemBytes = 0;
-  cfg.stream = stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = pdl ? 1 : 0;
-  cfg.attrs = attr;
-  cfg.numAttrs = 1;
-  DCP_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel_for(rounds), p));
+  config_.blockDim = dim3(kThreadsPerCta);
+  config_.dynamicSmemBytes = 0;
+  config_.stream = stream;
+  attribute_.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute_.val.programmaticStreamSerializationAllowed = pdl ? 1 : 0;
+  config_.numAttrs = 1;
+}
+
+void FusedAllToAllLaunch::operator()(const FusedAllToAllParams& p) const {
+  cudaLaunchConfig_t config = config_;
+  cudaLaunchAttribute attribute = attribute_;
+  config.attrs = &attribute;  // not stored: a copied launch must not point into its source
+  // The parameters are passed by address: the launch copies them into the parameter space.
+  void* args[] = {const_cast<FusedAllToAllParams*>(&p)};
+  DCP_CUDA_CHECK(cudaLaunchKernelExC(&config, kernel_, args));
 }
 
 }  // namespace dcp::kernels

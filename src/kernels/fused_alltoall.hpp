@@ -101,9 +101,26 @@ void fused_alltoall_trace_copy(std::vector<std::uint64_t>& out);
 /// Why `p` cannot be launched; empty when it can.
 std::string fused_alltoall_problem(const FusedAllToAllParams& p);
 
-/// Validates `p` (ConfigError naming the problem), picks the instantiation and enqueues one
-/// exchange on `stream` with cudaLaunchKernelEx; `pdl` sets programmatic stream serialisation.
-/// Checks the launch (CudaError). Requires shape.entries > 0 (E = 0 launches nothing).
-void launch_fused_alltoall(const FusedAllToAllParams& p, cudaStream_t stream, bool pdl);
+/// One rank's exchange launch, validated and configured once per case (NativeAllToAll::setup),
+/// so that a call is a plain launch: no validation, no planning, no allocation per call.
+class FusedAllToAllLaunch {
+ public:
+  FusedAllToAllLaunch() = default;
+  /// Validates `p` (ConfigError "native exchange: <problem>"), picks the instantiation from the
+  /// largest channel's lines and fills the launch configuration (grid, block, stream, the
+  /// programmatic-stream-serialisation attribute from `pdl`). Requires shape.entries > 0
+  /// (E = 0 launches nothing).
+  FusedAllToAllLaunch(const FusedAllToAllParams& p, cudaStream_t stream, bool pdl);
+
+  /// Enqueues one exchange with `p`, which must be parameters the caller validated
+  /// (fused_alltoall_problem) for this launch's shape, plan and geometry: only the tensors may
+  /// differ between calls. Checks the launch (CudaError).
+  void operator()(const FusedAllToAllParams& p) const;
+
+ private:
+  const void* kernel_ = nullptr;  ///< the instantiation, as cudaLaunchKernelExC takes it
+  cudaLaunchConfig_t config_{};
+  cudaLaunchAttribute attribute_{};
+};
 
 }  // namespace dcp::kernels

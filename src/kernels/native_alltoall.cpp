@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 
@@ -12,9 +13,9 @@
 #include "core/error.hpp"
 #include "core/hang_report.hpp"
 #include "core/host_wait.hpp"
-#include "core/impl_names.hpp"
 #include "kernels/fused_alltoall.hpp"
 #include "kernels/hang_dump.hpp"
+#include "kernels/impls.hpp"
 #include "kernels/ll128_reference.hpp"
 #include "kernels/native_collective.hpp"
 
@@ -39,6 +40,36 @@ constexpr int kSplitMaxCtas = 96;
 
 }  // namespace
 
+std::uint64_t calls_to_reuse_fifos(const ExchangeShape& shape, int channels,
+                                   const ll128::Geometry& g, int passes) {
+  if (shape.entries <= 0 || channels < 1 || passes < 1) return 0;
+  std::uint32_t fewest = UINT32_MAX;
+  for (int ch = 0; ch < channels; ++ch)
+    fewest = std::min(fewest, ll128::stream_geometry(shape, channels, ch, g.slot_lines).slots);
+  if (fewest == 0) return 0;  // a channel without lines carries nothing between calls
+  const auto needed = static_cast<std::uint64_t>(passes) * static_cast<std::uint64_t>(g.depth);
+  return (needed + fewest - 1) / fewest;
+}
+
+std::string uninitialised_segment_message(int segment_rank, int peer, int channel,
+                                          std::uint64_t word, int seen_by) {
+  return fmt::format(
+      "native: the workspace segment of rank {} is not initialised: its counter record for "
+      "peer {} channel {} reads 0x{:x} instead of 0 (seen by rank {}). Every rank must zero "
+      "its own segment, synchronise, and pass a barrier before the first exchange "
+      "(dcp-a2a-spec.md §2.5-2.6); a rank that skips it breaks every peer's sequence numbers",
+      segment_rank, peer, channel, word, seen_by);
+}
+
+std::string row_order_message(int rank, std::string_view found, int row) {
+  return fmt::format(
+      "native: workspace rows are not in rank order: rank {} finds {} in row {} of its peer "
+      "table, expected rank {}'s. Row r must map rank r's segment in every process; a "
+      "permuted peer table, or a communicator whose rank order differs from the workspace's "
+      "row order (dcp-a2a-spec.md §8.2), sends every line to the wrong peer",
+      rank, found, row, row);
+}
+
 NativeAllToAll::NativeAllToAll(const World* world, NativeOptions options)
     : world_(world), options_(options) {}
 
@@ -49,7 +80,7 @@ NativeAllToAll::~NativeAllToAll() {
 }
 
 std::string NativeAllToAll::name() const {
-  return std::string(kImplNative);
+  return std::string(kNativeName);
 }
 
 ll128::Geometry NativeAllToAll::geometry_for(int cp) const {
@@ -260,8 +291,6 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
   plan_ = p;
   pdl_ = c.pdl.value_or(true);
   current_ = &ws;
-  ring_ = s.ring;
-  streams_ = s.streams;
 
   FusedAllToAllParams base;
   base.shape = shape;
@@ -292,6 +321,30 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
         // Testing aid: this rank's segment looks as if it had never been initialised.
         DCP_CUDA_CHECK(cudaMemset(segments[static_cast<std::size_t>(rank)], 0xA5,
                                   static_cast<std::size_t>(g.fifos_offset())));
+      }
+    }
+  }
+  fresh_calls_ = calls_to_reuse_fifos(shape, base.channels, g, 2);
+
+  // Every call's parameters are validated here, once: run() only launches.
+  ring_size_ = s.ring.size();
+  call_params_.clear();
+  launches_.clear();
+  if (shape.entries > 0) {
+    for (std::size_t i = 0; i < local; ++i) {
+      for (const BufferSet& set : s.ring) {
+        FusedAllToAllParams q = params_[i];
+        const RankBuffers& b = set.ranks[i];
+        q.in_o = b.in_o;
+        q.in_stats = b.in_stats;
+        q.out_o = b.out_o;
+        q.out_stats = b.out_stats;
+        call_params_.push_back(q);
+      }
+      launches_.emplace_back(call_params_[i * ring_size_], s.streams[i], pdl_);
+      for (std::size_t k = 1; k < ring_size_; ++k) {
+        const std::string problem = fused_alltoall_problem(call_params_[i * ring_size_ + k]);
+        if (!problem.empty()) throw ConfigError("native exchange: " + problem);
       }
     }
   }
@@ -333,12 +386,9 @@ void NativeAllToAll::check_initialised(const CachedWorkspace& ws, int first_rank
       if (words[k] == 0) continue;
       const auto record =
           static_cast<std::int64_t>(k * sizeof(std::uint64_t)) / ll128::kCounterRecordBytes;
-      problem = fmt::format(
-          "native: the workspace segment of rank {} is not initialised: its counter record for "
-          "peer {} channel {} reads 0x{:x} instead of 0 (seen by rank {}). Every rank must zero "
-          "its own segment, synchronise, and pass a barrier before the first exchange "
-          "(dcp-a2a-spec.md §2.5-2.6); a rank that skips it breaks every peer's sequence numbers",
-          r, record / g.max_channels, record % g.max_channels, words[k], first_rank);
+      problem = uninitialised_segment_message(r, static_cast<int>(record / g.max_channels),
+                                              static_cast<int>(record % g.max_channels), words[k],
+                                              first_rank);
       break;
     }
   }
@@ -375,12 +425,7 @@ void NativeAllToAll::check_row_order(int first_rank) {
       const std::string found = sig[0] == (ll128::kSignatureMagic ^ nonce)
                                     ? fmt::format("rank {}'s signature", sig[1])
                                     : std::string("no current signature");
-      problem = fmt::format(
-          "native: workspace rows are not in rank order: rank {} finds {} in row {} of its peer "
-          "table, expected rank {}'s. Row r must map rank r's segment in every process; a "
-          "permuted peer table, or a communicator whose rank order differs from the workspace's "
-          "row order (dcp-a2a-spec.md §8.2), sends every line to the wrong peer",
-          p.rank, found, r, r);
+      problem = row_order_message(p.rank, found, r);
     }
   }
   const bool bad =
@@ -402,17 +447,9 @@ void NativeAllToAll::run(std::size_t slot) {
                     failure_));
   }
   if (shape_.entries == 0) return;  // nothing to move: no kernel, no counters touched
-  DCP_CHECK(slot < ring_.size(), "native: ring slot out of range");
-  const BufferSet& set = ring_[slot];
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (skip_[i]) continue;
-    FusedAllToAllParams& p = params_[i];
-    const RankBuffers& b = set.ranks[i];
-    p.in_o = b.in_o;
-    p.in_stats = b.in_stats;
-    p.out_o = b.out_o;
-    p.out_stats = b.out_stats;
-    launch_fused_alltoall(p, streams_[i], pdl_);
+  assert(slot < ring_size_);
+  for (std::size_t i = 0; i < launches_.size(); ++i) {
+    if (!skip_[i]) launches_[i](call_params_[i * ring_size_ + slot]);
   }
 }
 
@@ -490,8 +527,10 @@ void NativeAllToAll::teardown() {
   ready_ = false;
   params_.clear();
   skip_.clear();
-  ring_.clear();
-  streams_.clear();
+  call_params_.clear();
+  launches_.clear();
+  ring_size_ = 0;
+  fresh_calls_ = 0;
 }
 
 void NativeAllToAll::abort_inflight() noexcept {
@@ -523,10 +562,6 @@ std::string NativeAllToAll::detail() const {
       plan_.channels, plan_.capped ? " (capped for co-residency)" : "", lines, slots,
       fused_alltoall_rounds(std::min(largest.lines, slot_lines)),
       plan_.single_warp ? "single" : "split", plan_.ctas_per_rank, g.segment_bytes());
-}
-
-std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world) {
-  return std::make_unique<NativeAllToAll>(&world);
 }
 
 }  // namespace dcp::kernels

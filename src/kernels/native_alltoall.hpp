@@ -4,18 +4,21 @@
 ///
 /// setup() resolves the case into kernel parameters and takes the workspace from a cache (one per
 /// (kind, geometry); the default geometry depends only on cp, so one workspace serves every shape
-/// of a cp and its counters persist across cases without re-initialisation). run(slot) enqueues
-/// one kernel per local rank. check() reads every local rank's device error record and throws
-/// HangError (a TimeoutError) naming rank, peer, channel and the awaited sequence, with a dump of
-/// every local FIFO (hang_report()); after that the implementation refuses to run until setup()
-/// performed the collective workspace reset (native_collective.hpp). Outside sim, setup() also
-/// checks that every rank computed the same kernel plan.
+/// of a cp and its counters persist across cases without re-initialisation); it validates the
+/// parameters of every (local rank, ring slot) and configures each rank's launch once. run(slot)
+/// enqueues one precomputed kernel launch per local rank and does nothing else. check() reads every
+/// local rank's device error record and throws HangError (a TimeoutError) naming rank, peer,
+/// channel and the awaited sequence, with a dump of every local FIFO (hang_report()); after that
+/// the implementation refuses to run until setup() performed the collective workspace reset
+/// (native_collective.hpp). Outside sim, setup() also checks that every rank computed the same
+/// kernel plan.
 
 #include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/hang_report.hpp"
@@ -23,6 +26,7 @@
 #include "core/shape.hpp"
 #include "core/world.hpp"
 #include "fabric/workspace.hpp"
+#include "kernels/fused_alltoall.hpp"
 #include "kernels/fused_alltoall_params.hpp"
 #include "kernels/ll128_layout.hpp"
 
@@ -60,6 +64,22 @@ struct ChannelPlan {
   std::string problem;        ///< non-empty: the case cannot run here (the message says why)
 };
 
+/// Calls with fresh inputs after which every slot of every (peer, channel) FIFO of geometry `g`
+/// was written at least `passes` times: ceil(passes * depth / s), s the fewest slots a channel's
+/// stream takes per call (the last channel's: it has the fewest lines), since consecutive calls
+/// take consecutive sequence numbers and a slot is seq mod depth. 0 for E = 0.
+std::uint64_t calls_to_reuse_fifos(const ExchangeShape& shape, int channels,
+                                   const ll128::Geometry& g, int passes);
+
+/// What setup() reports when a workspace segment's counters are not zero before the first
+/// exchange (a rank skipped its initialisation; --inject skip-init provokes it): the segment's
+/// rank, the first non-zero counter record (peer, channel) and word, and the rank that saw it.
+std::string uninitialised_segment_message(int segment_rank, int peer, int channel,
+                                          std::uint64_t word, int seen_by);
+/// What setup() reports when row `row` of `rank`'s peer table does not hold rank `row`'s
+/// segment (--inject row-order provokes it); `found` says what the row holds.
+std::string row_order_message(int rank, std::string_view found, int row);
+
 class NativeAllToAll final : public AllToAllImpl {
  public:
   /// `world` is needed for ipc/fabric/auto workspaces (collective creation and reset) and may be
@@ -74,6 +94,9 @@ class NativeAllToAll final : public AllToAllImpl {
   void check() override;
   void teardown() override;
   void abort_inflight() noexcept override;
+  /// 2 x depth slots through the FIFO of every (peer, channel): ceil(2 * depth / s) calls, s the
+  /// fewest slots a channel consumes per call (the last channel's); 0 for E = 0.
+  [[nodiscard]] std::uint64_t min_fresh_calls() const override { return fresh_calls_; }
   [[nodiscard]] std::size_t workspace_bytes() const override;
   [[nodiscard]] std::string detail() const override;
 
@@ -133,13 +156,13 @@ class NativeAllToAll final : public AllToAllImpl {
   ChannelPlan plan_;
   bool pdl_ = true;
   CachedWorkspace* current_ = nullptr;
-  std::vector<FusedAllToAllParams> params_;
-  std::vector<bool> skip_;  ///< fault injection: local ranks that launch nothing
-  std::vector<BufferSet> ring_;
-  std::vector<StreamHandle> streams_;
+  std::vector<FusedAllToAllParams> params_;  ///< per local rank, without tensors
+  std::vector<bool> skip_;                   ///< fault injection: local ranks that launch nothing
+  std::size_t ring_size_ = 0;
+  /// Validated kernel parameters per (local rank i, ring slot k), at i * ring_size_ + k.
+  std::vector<FusedAllToAllParams> call_params_;
+  std::vector<FusedAllToAllLaunch> launches_;  ///< per local rank (empty for E = 0)
+  std::uint64_t fresh_calls_ = 0;              ///< min_fresh_calls() of the current case
 };
-
-/// The factory the CLI registry calls for "native".
-std::unique_ptr<AllToAllImpl> make_native_alltoall(const World& world);
 
 }  // namespace dcp::kernels

@@ -63,6 +63,22 @@ void write_all(int fd, std::string_view data, const std::string& target, const s
 
 }  // namespace
 
+void require_writable(const std::string& path, std::string_view field) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw ConfigError(fmt::format("{}: empty file name", field));
+  const fs::path target(path);
+  const fs::path parent = target.parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
+    throw ConfigError(fmt::format(
+        "{}: cannot write '{}': folder '{}' does not exist or is not writable", field, path, dir));
+  }
+  if (fs::is_directory(target, ec)) {
+    throw ConfigError(fmt::format("{}: cannot write '{}': it is a folder", field, path));
+  }
+}
+
 void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& writer) {
   if (path.empty()) throw ReportError("cannot write a file with an empty path");

@@ -5,8 +5,15 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 namespace dcp::report {
+
+/// Checks, before any work, that write_file_atomically(path) can succeed as far as the file
+/// system can tell: the folder exists and is writable, and `path` is not a folder. Throws
+/// ConfigError "<field>: cannot write '<path>': ..." (exit 2). Used for every output flag
+/// (run's --json/--csv, diag's --json) before MPI starts.
+void require_writable(const std::string& path, std::string_view field);
 
 /// Writes a file atomically: `writer` fills an in-memory stream, whose bytes go to a temporary
 /// file in the same directory as `path` (".<name>.tmp.<pid>.<n>"), which is flushed, fsync'ed

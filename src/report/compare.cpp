@@ -269,8 +269,7 @@ Thresholds thresholds_from_json(const J& j, std::string_view origin) {
 }
 
 Thresholds read_thresholds(const std::string& path) {
-  return thresholds_from_json(
-      parse_json_safely(read_text_file(path, "thresholds"), "thresholds", path), path);
+  return thresholds_from_json(read_json_file(JsonSource{"thresholds", path}), path);
 }
 
 OJ thresholds_to_json(const Thresholds& t) {

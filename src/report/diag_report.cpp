@@ -10,9 +10,11 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 #include <vector>
 
 #include "core/error.hpp"
+#include "report/json_read.hpp"
 
 namespace dcp::report {
 
@@ -104,68 +106,55 @@ ordered_json number_or_null(double v) {
   return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
 }
 
-/// Reading: every access names the field, so a bad file gives a one-line message.
+/// Reading: every access names the field, so a bad file gives a one-line message. The machinery
+/// is the one JSON reader's (report/json_read.hpp); this adapter keeps diag's call shape.
 class Reader {
  public:
-  explicit Reader(std::string_view source) : source_(source) {}
+  explicit Reader(std::string_view source) : rd_(JsonSource{"diag report", std::string(source)}) {}
 
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-    throw ConfigError(fmt::format("diag report '{}': field '{}': {}", source_, path, what));
+    rd_.fail(path, what);
   }
 
   const json& at(const json& j, std::string_view key, const std::string& path) const {
-    if (!j.is_object()) fail(path, "expected an object");
-    const auto it = j.find(std::string(key));
-    if (it == j.end()) fail(join(path, key), "missing");
-    return *it;
+    return rd_.member(j, path, key);
   }
 
   template <typename T>
   T get(const json& j, std::string_view key, const std::string& path) const {
-    const json& v = at(j, key, path);
-    return as<T>(v, join(path, key));
+    return as<T>(at(j, key, path), join(path, key));
   }
 
   template <typename T>
   T as(const json& v, const std::string& path) const {
     if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) fail(path, fmt::format("expected a string, got {}", v.type_name()));
-      return v.get<std::string>();
+      return rd_.as_string(v, path);
     } else if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) fail(path, fmt::format("expected a boolean, got {}", v.type_name()));
-      return v.get<bool>();
+      return rd_.as_bool(v, path);
     } else if constexpr (std::is_same_v<T, int>) {
-      if (!v.is_number_integer()) {
-        fail(path, fmt::format("expected an integer, got {}", v.type_name()));
-      }
-      return v.get<int>();
+      return rd_.as_int(v, path);
     } else if constexpr (std::is_same_v<T, double>) {
-      if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
-      if (!v.is_number()) fail(path, fmt::format("expected a number, got {}", v.type_name()));
-      return v.get<double>();
+      return rd_.as_number(v, path);
     } else {
       static_assert(std::is_same_v<T, std::vector<std::string>>);
-      if (!v.is_array()) fail(path, fmt::format("expected an array, got {}", v.type_name()));
+      rd_.expect_array(v, path);
       std::vector<std::string> out;
       for (std::size_t i = 0; i < v.size(); ++i)
-        out.push_back(as<std::string>(v[i], fmt::format("{}[{}]", path, i)));
+        out.push_back(rd_.as_string(v[i], detail::index_path(path, i)));
       return out;
     }
   }
 
   const json& array(const json& j, std::string_view key, const std::string& path) const {
-    const json& v = at(j, key, path);
-    if (!v.is_array())
-      fail(join(path, key), fmt::format("expected an array, got {}", v.type_name()));
-    return v;
+    return rd_.array(j, path, key);
   }
 
   static std::string join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
+    return detail::child_path(path, key);
   }
 
  private:
-  std::string source_;
+  detail::JsonReader rd_;
 };
 
 }  // namespace
@@ -338,12 +327,10 @@ void write_diag_json(const DiagReport& report, std::ostream& os) {
 }
 
 DiagReport read_diag_json(std::istream& is, std::string_view source) {
-  json j;
-  try {
-    j = json::parse(is, nullptr, true, false);
-  } catch (const json::parse_error& e) {
-    throw ConfigError(fmt::format("diag report '{}': not valid JSON: {}", source, e.what()));
-  }
+  std::ostringstream buffer;
+  buffer << is.rdbuf();
+  const std::string text = std::move(buffer).str();
+  const json j = parse_json(text, JsonSource{"diag report", std::string(source)});
   const Reader rd(source);
   const json& schema = rd.at(j, "schema", "");
   const auto name = rd.get<std::string>(schema, "name", "schema");

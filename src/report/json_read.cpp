@@ -3,13 +3,92 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <optional>
+#include <sstream>
+#include <vector>
 
 #include "report/report_error.hpp"
 
-namespace dcp::report::detail {
+namespace dcp::report {
 
 using nlohmann::json;
+
+std::string JsonSource::message(std::string_view problem) const {
+  if (style == JsonStyle::kInput) return fmt::format("{}: '{}': {}", what, origin, problem);
+  return fmt::format("{} '{}': {}", what, origin, problem);
+}
+
+void JsonSource::fail(std::string_view problem) const {
+  if (style == JsonStyle::kInput) throw ConfigError(message(problem));
+  throw ReportError(message(problem));
+}
+
+json parse_json(std::string_view text, const JsonSource& src) {
+  // One entry per open container: the keys seen so far in an object, nullopt for an array.
+  std::vector<std::optional<std::vector<std::string>>> open;
+  const auto check = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth) {
+          src.fail(fmt::format("JSON nested deeper than {} levels; refused", kMaxJsonDepth));
+        }
+        open.emplace_back();
+        if (event == json::parse_event_t::object_start) open.back().emplace();
+        break;
+      case json::parse_event_t::key: {
+        auto& keys = open.back();
+        const auto& key = parsed.get_ref<const std::string&>();
+        if (keys) {
+          for (const auto& k : *keys) {
+            if (k == key) {
+              src.fail(
+                  fmt::format("key {} appears twice in one object; refused (which one "
+                              "would count is not defined)",
+                              detail::quote_for_message(key)));
+            }
+          }
+          keys->push_back(key);
+        }
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::value:
+        break;
+    }
+    return true;
+  };
+  try {
+    return json::parse(text.begin(), text.end(), check);
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e400
+    src.fail(fmt::format("not valid JSON (truncated or corrupt file?): {}", e.what()));
+  }
+}
+
+std::string read_text_file(const JsonSource& src) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(src.origin, ec)) src.fail("cannot read: it is a directory");
+  std::ifstream in(src.origin, std::ios::binary);
+  if (!in) src.fail("cannot read: no such file or not readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) src.fail("cannot read: read error");
+  return std::move(ss).str();
+}
+
+json read_json_file(const JsonSource& src) {
+  return parse_json(read_text_file(src), src);
+}
+
+}  // namespace dcp::report
+
+namespace dcp::report::detail {
 
 std::string child_path(std::string_view path, std::string_view key) {
   if (path.empty()) return std::string(key);
@@ -53,11 +132,11 @@ std::string describe_type(const json& v) {
 }
 
 void JsonReader::fail(std::string_view path, std::string_view problem) const {
-  throw ReportError(fmt::format("{} '{}': field '{}': {}", what_, origin_, path, problem));
+  src_.fail(fmt::format("field '{}': {}", path, problem));
 }
 
 void JsonReader::fail_file(std::string_view problem) const {
-  throw ReportError(fmt::format("{} '{}': {}", what_, origin_, problem));
+  src_.fail(problem);
 }
 
 void JsonReader::expect_object(const json& v, std::string_view path) const {

@@ -1,15 +1,55 @@
 #pragma once
 /// @file
-/// Strict, typed access to parsed JSON for the report layer's readers (reports, thresholds).
-/// Every failure is a ReportError of the form
-///   "<what> '<origin>': field '<path>': <problem>"
-/// so a message always names the file and the field. Not part of the public API.
+/// The one JSON reader of dcpbench: every JSON input (config files, run reports, diag reports,
+/// thresholds, the run context gathered across ranks) is parsed by parse_json() and read with
+/// detail::JsonReader. The readers differ only in their messages (JsonSource).
+///
+/// Parsing is safe on any input: nesting deeper than kMaxJsonDepth is refused while parsing
+/// (copying, printing or destroying a value recurses once per level), a key given twice in one
+/// object is refused (nlohmann would silently keep the last), and a number outside double's
+/// range is refused. Typed access fails with "<source>: field '<path>': <problem>".
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+namespace dcp::report {
+
+/// Deepest JSON nesting a reader accepts (a report nests 6 levels); deeper input is refused
+/// while parsing, so a hostile file cannot exhaust the stack.
+inline constexpr int kMaxJsonDepth = 64;
+
+/// How a reader's messages start.
+enum class JsonStyle {
+  kReport,  ///< "report 'x.json': ...": a file the tool wrote (ReportError)
+  kInput,   ///< "config: 'x.json': ...": user input, named like every input field (ConfigError)
+};
+
+/// Where JSON text comes from, for messages. Both styles exit with code 2.
+struct JsonSource {
+  std::string what;    ///< "report", "diag report", "thresholds", "config", ...
+  std::string origin;  ///< the file's path, or a description ("built-in configs/default.json")
+  JsonStyle style = JsonStyle::kReport;
+
+  /// "<what> '<origin>': <problem>" (report) or "<what>: '<origin>': <problem>" (input).
+  [[nodiscard]] std::string message(std::string_view problem) const;
+  /// Throws ReportError (report style) or ConfigError (input style) with message(problem).
+  [[noreturn]] void fail(std::string_view problem) const;
+};
+
+/// Parses `text` (see the file comment for what is refused); errors via src.fail().
+nlohmann::json parse_json(std::string_view text, const JsonSource& src);
+
+/// The whole file `src.origin`; src.fail() when it cannot be read (missing, a directory, a read
+/// error).
+std::string read_text_file(const JsonSource& src);
+
+/// parse_json(read_text_file(src), src).
+nlohmann::json read_json_file(const JsonSource& src);
+
+}  // namespace dcp::report
 
 namespace dcp::report::detail {
 
@@ -23,10 +63,13 @@ std::string quote_for_message(std::string_view s);
 /// "a string", "an array", ... : a JSON value's type for messages.
 std::string describe_type(const nlohmann::json& v);
 
+/// Strict, typed access to parsed JSON. Failures are "<source>: field '<path>': <problem>",
+/// thrown as JsonSource::fail does.
 class JsonReader {
  public:
+  explicit JsonReader(JsonSource src) : src_(std::move(src)) {}
   JsonReader(std::string what, std::string origin)
-      : what_(std::move(what)), origin_(std::move(origin)) {}
+      : src_{std::move(what), std::move(origin), JsonStyle::kReport} {}
 
   /// Throws ReportError naming the file and `path`.
   [[noreturn]] void fail(std::string_view path, std::string_view problem) const;
@@ -68,12 +111,12 @@ class JsonReader {
   [[nodiscard]] bool get_bool(const nlohmann::json& obj, std::string_view path,
                               std::string_view key) const;
 
-  [[nodiscard]] const std::string& what() const { return what_; }
-  [[nodiscard]] const std::string& origin() const { return origin_; }
+  [[nodiscard]] const std::string& what() const { return src_.what; }
+  [[nodiscard]] const std::string& origin() const { return src_.origin; }
+  [[nodiscard]] const JsonSource& source() const { return src_; }
 
  private:
-  std::string what_;
-  std::string origin_;
+  JsonSource src_;
 };
 
 }  // namespace dcp::report::detail

@@ -120,7 +120,11 @@ OJ floor_to_json(const LaunchFloor& f) {
 OJ speedup_to_json(const Speedup& s) {
   OJ j;
   j["exchange_key"] = s.exchange_key;
-  j["native_key"] = s.native_key;
+  j["impl"] = s.impl;
+  j["impl_key"] = s.impl_key;
+  // Schema 1.0 named the measured row "native_key" (only native had speedups then); kept, equal
+  // to impl_key, so that 1.0 readers still read 1.1 reports.
+  j["native_key"] = s.impl_key;
   j["baseline_impl"] = s.baseline_impl;
   j["speedup"] = number_or_null(s.speedup.value);
   if (s.speedup.ci95) {
@@ -283,7 +287,14 @@ Speedup read_speedup(const JsonReader& rd, const J& j, const std::string& p) {
   rd.expect_object(j, p);
   Speedup s;
   s.exchange_key = rd.get_string(j, p, "exchange_key");
-  s.native_key = rd.get_string(j, p, "native_key");
+  if (j.contains("impl_key") || j.contains("impl")) {
+    s.impl = rd.get_string(j, p, "impl");
+    s.impl_key = rd.get_string(j, p, "impl_key");
+  } else {
+    // A 1.0 report: every speedup was native's, keyed by "native_key".
+    s.impl = "native";
+    s.impl_key = rd.get_string(j, p, "native_key");
+  }
   s.baseline_impl = rd.get_string(j, p, "baseline_impl");
   s.speedup.value = rd.get_number(j, p, "speedup");
   s.speedup.ci95 = read_interval(rd, j, p, "speedup_ci95");
@@ -408,64 +419,12 @@ RunReport run_report_from_json(const J& j, std::string_view origin) {
   return report;
 }
 
-J parse_json_safely(std::string_view text, std::string_view what, std::string_view origin) {
-  // nlohmann's parser is iterative, but destroying, copying or printing a value recurses:
-  // bound the nesting before building anything.
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char ch : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (ch == '\\') {
-        escaped = true;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (ch == '"') {
-      in_string = true;
-    } else if (ch == '[' || ch == '{') {
-      if (++depth > kMaxJsonDepth) {
-        throw ReportError(fmt::format("{} '{}': JSON nested deeper than {} levels; refused", what,
-                                      origin, kMaxJsonDepth));
-      }
-    } else if (ch == ']' || ch == '}') {
-      --depth;
-    }
-  }
-  try {
-    return J::parse(text.begin(), text.end());
-  } catch (const J::exception& e) {
-    throw ReportError(fmt::format("{} '{}': not valid JSON (truncated or corrupt file?): {}", what,
-                                  origin, e.what()));
-  }
-}
-
-std::string read_text_file(const std::string& path, std::string_view what) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw ReportError(fmt::format("{} '{}': cannot read: it is a directory", what, path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ReportError(
-        fmt::format("{} '{}': cannot read: no such file or not readable", what, path));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw ReportError(fmt::format("{} '{}': read error", what, path));
-  return std::move(ss).str();
-}
-
 RunReport parse_run_report(std::string_view text, std::string_view origin) {
-  return run_report_from_json(parse_json_safely(text, "report", origin), origin);
+  return run_report_from_json(parse_json(text, JsonSource{"report", std::string(origin)}), origin);
 }
 
 RunReport read_run_report(const std::string& path) {
-  return parse_run_report(read_text_file(path, "report"), path);
+  return parse_run_report(read_text_file(JsonSource{"report", path}), path);
 }
 
 }  // namespace dcp::report

@@ -7,8 +7,8 @@
 /// Values are SI base units (seconds, bytes, bytes/s), as in core/result.hpp. The writer emits
 /// keys in a fixed order; doubles are printed so that they read back bit-identical, and a
 /// non-finite double (which measurement never produces) is written as null and read back as NaN.
-/// to_json followed by run_report_from_json gives back the original RunReport (with one
-/// normalisation: an empty `impl` axis is written as the default list it stands for).
+/// to_json followed by run_report_from_json gives back the original RunReport. Reports are read
+/// with the one JSON reader (report/json_read.hpp).
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "report/json_read.hpp"
 
 namespace dcp::report {
 
@@ -25,11 +26,7 @@ inline constexpr std::string_view kReportSchemaName = "dcpbench-report";
 /// Schema version written. A reader accepts every minor version of its major version (minor
 /// versions only add fields, which older readers ignore) and refuses any other major version.
 inline constexpr int kReportSchemaMajor = 1;
-inline constexpr int kReportSchemaMinor = 0;
-
-/// Deepest JSON nesting a reader accepts (a report nests 6 levels); deeper input is refused
-/// before parsing, so a hostile file cannot exhaust the stack.
-inline constexpr int kMaxJsonDepth = 64;
+inline constexpr int kReportSchemaMinor = 1;
 
 /// The whole report as JSON: {"schema", "context", "config", "launch_floors", "results",
 /// "speedups"}.
@@ -51,13 +48,5 @@ RunReport parse_run_report(std::string_view text, std::string_view origin);
 
 /// Reads the report stored in the file `path` (ReportError if unreadable or invalid).
 RunReport read_run_report(const std::string& path);
-
-/// Parses JSON text with the reader's safety limits (kMaxJsonDepth), for any JSON input of the
-/// report layer. Throws ReportError("<what> <origin>: ...").
-nlohmann::json parse_json_safely(std::string_view text, std::string_view what,
-                                 std::string_view origin);
-
-/// Reads a whole file into memory; ReportError("<what> <path>: cannot read ...") on failure.
-std::string read_text_file(const std::string& path, std::string_view what);
 
 }  // namespace dcp::report

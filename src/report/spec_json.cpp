@@ -4,13 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
-#include "report/json_report.hpp"
+#include "report/json_read.hpp"
 
 namespace dcp::report {
 
@@ -72,12 +69,24 @@ std::string to_str(const json& v, std::string_view field, std::string_view accep
   return v.get<std::string>();
 }
 
+/// A string entry of a list: an empty or blank one is refused as such (not as an unknown value).
+std::string to_entry(const json& v, std::size_t index, std::string_view field,
+                     std::string_view accepted) {
+  const std::string s = to_str(v, field, accepted);
+  if (s.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw ConfigError(fmt::format("{}: entry {} of the list is {}; accepted: {}", field, index + 1,
+                                  s.empty() ? "empty" : "blank", accepted));
+  }
+  return s;
+}
+
 template <typename T, typename Parse>
 std::vector<T> parse_named_list(const json& v, std::string_view field, const std::string& accepted,
                                 Parse parse) {
   std::vector<T> out;
-  for (const auto& item : as_list(v)) {
-    const std::string s = to_str(item, field, accepted);
+  const std::vector<json> items = as_list(v);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string s = to_entry(items[i], i, field, accepted);
     auto parsed = parse(s);
     if (!parsed) {
       throw ConfigError(fmt::format("{}: unknown value '{}'; accepted: {}", field, s, accepted));
@@ -125,7 +134,9 @@ nlohmann::ordered_json spec_to_json(const SweepSpec& spec) {
   };
   j["dtype"] = names(a.dtype);
   j["cp_size"] = a.cp_size;
-  j["impl"] = effective_impls(a);
+  // An empty impl axis stands for the catalog's default set, which the report layer does not
+  // know: it is left out (reading keeps the base's), and resolved sweeps always name theirs.
+  if (!a.impl.empty()) j["impl"] = a.impl;
   j["workspace"] = names(a.workspace);
   j["launch"] = names(a.launch);
   nlohmann::ordered_json pdl = nlohmann::ordered_json::array();
@@ -184,7 +195,7 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
   if (has("cp_size")) {
     a.cp_size.clear();
     for (const auto& v : as_list(j.at("cp_size")))
-      a.cp_size.push_back(to_int32(v, "cp_size", "integers 1..64"));
+      a.cp_size.push_back(to_int32(v, "cp_size", fmt::format("integers 1..{}", kMaxCpSize)));
   }
   if (has("dtype"))
     a.dtype = parse_named_list<DType>(j.at("dtype"), "dtype", accepted_dtypes(), parse_dtype);
@@ -196,11 +207,11 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
         parse_named_list<LaunchMode>(j.at("launch"), "launch", accepted_launches(), parse_launch);
   if (has("impl")) {
     a.impl.clear();
-    for (const auto& v : as_list(j.at("impl")))
-      a.impl.push_back(to_str(v, "impl", accepted_impls()));
+    const std::vector<json> items = as_list(j.at("impl"));
+    for (std::size_t i = 0; i < items.size(); ++i)
+      a.impl.push_back(to_entry(items[i], i, "impl", "implementation names"));
     if (a.impl.empty()) {
-      throw ConfigError(
-          fmt::format("impl: empty list; accepted: one or more of {}", accepted_impls()));
+      throw ConfigError("impl: empty list; accepted: one or more implementation names");
     }
   }
   if (has("pdl")) {
@@ -217,7 +228,9 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
   if (has("iters")) m.iters = to_int32(j.at("iters"), "iters", "integers >= 1");
   if (has("graph_calls"))
     m.graph_calls = to_int32(j.at("graph_calls"), "graph_calls", "integers >= 1");
-  if (has("ring")) m.ring = to_int32(j.at("ring"), "ring", "integers >= 5");
+  if (has("ring")) {
+    m.ring = to_int32(j.at("ring"), "ring", fmt::format("integers >= {}", kMinRingSize));
+  }
   if (has("seed")) {
     const auto& v = j.at("seed");
     if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
@@ -230,8 +243,8 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
     const auto& v = j.at("timeout_s");
     if (!v.is_number()) {
       throw ConfigError(
-          fmt::format("timeout_s: {} ({}) is not a number; accepted: seconds in (0, 86400]",
-                      short_dump(v), type_name(v)));
+          fmt::format("timeout_s: {} ({}) is not a number; accepted: seconds in (0, {}]",
+                      short_dump(v), type_name(v), kMaxTimeoutS));
     }
     m.timeout_s = v.get<double>();
   }
@@ -249,33 +262,11 @@ SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::st
 }
 
 nlohmann::json parse_json_text(std::string_view text, std::string_view origin) {
-  // Bound the nesting as the report reader does (kMaxJsonDepth): copying, printing or comparing
-  // a value recurses once per level, so deep input would overflow the stack later on.
-  const auto bound_depth = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-    const bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                       event == nlohmann::json::parse_event_t::array_start;
-    if (opens && depth >= kMaxJsonDepth) {
-      throw ConfigError(fmt::format("config: {} is nested deeper than {} levels; refused", origin,
-                                    kMaxJsonDepth));
-    }
-    return true;
-  };
-  try {
-    return nlohmann::json::parse(text.begin(), text.end(), bound_depth);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
-    throw ConfigError(fmt::format("config: {} is not valid JSON: {}", origin, e.what()));
-  }
+  return parse_json(text, JsonSource{"config", std::string(origin), JsonStyle::kInput});
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError(fmt::format("config: cannot read '{}': no such file or not readable", path));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw ConfigError(fmt::format("config: error while reading '{}'", path));
-  return parse_json_text(ss.str(), path);
+  return report::read_json_file(JsonSource{"config", path, JsonStyle::kInput});
 }
 
 }  // namespace dcp::report

@@ -33,11 +33,11 @@ nlohmann::ordered_json spec_to_json(const SweepSpec& spec);
 /// validates the result. `origin` names the source in messages (e.g. a file path).
 SweepSpec spec_from_json(const nlohmann::json& j, const SweepSpec& base, std::string_view origin);
 
-/// Parses JSON text; a syntax error, a number beyond double's range (1e400) or nesting deeper
-/// than kMaxJsonDepth (json_report.hpp) becomes a ConfigError naming `origin`.
+/// Parses config text with the one JSON reader (report/json_read.hpp: depth bound, duplicate
+/// keys and out-of-range numbers refused); errors are ConfigErrors "config: '<origin>': ...".
 nlohmann::json parse_json_text(std::string_view text, std::string_view origin);
 
-/// Reads and parses a JSON file; unreadable or invalid → ConfigError naming the path.
+/// Reads and parses a config file; unreadable or invalid → ConfigError naming the path.
 nlohmann::json read_json_file(const std::string& path);
 
 }  // namespace dcp::report

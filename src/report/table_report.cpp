@@ -9,7 +9,6 @@
 #include <set>
 #include <string_view>
 
-#include "core/impl_names.hpp"
 #include "core/units.hpp"
 #include "report/text_table.hpp"
 
@@ -55,7 +54,7 @@ std::string verify_cell(const CaseResult& r) {
   }
   if (!r.verify.ok())
     return fmt::format("FAIL {}/{} rows", r.verify.bad_rows, r.verify.rows_checked);
-  if (r.verify.rows_checked == 0) return "unchecked";
+  if (r.verify.rows_checked == 0) return r.c.batch == 0 ? "ok, empty exchange" : "unchecked";
   return fmt::format("ok {} rows", r.verify.rows_checked);
 }
 
@@ -193,16 +192,16 @@ const CaseResult* find_baseline(const RunReport& report, std::string_view exchan
 
 void write_speedups(const RunReport& report, std::ostream& out) {
   if (report.speedups.empty()) return;
-  out << "\n# native vs baseline: speedup = baseline p50 / native p50; 95% CI from the medians' "
-         "CIs\n";
+  out << "\n# speedups on the same exchange: speedup = baseline p50 / impl p50; 95% CI from the "
+         "medians' CIs\n";
   TextTable t(
-      {"exchange", "native variant", "baseline", "native p50", "baseline p50", "speedup", "95% CI"},
-      {Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kRight, Align::kRight,
-       Align::kLeft});
+      {"exchange", "impl", "variant", "baseline", "impl p50", "baseline p50", "speedup", "95% CI"},
+      {Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kRight,
+       Align::kRight, Align::kLeft});
   for (const auto& s : report.speedups) {
-    const CaseResult* n = find_row(report, s.native_key, kImplNative);
+    const CaseResult* n = find_row(report, s.impl_key, s.impl);
     const CaseResult* b = find_baseline(report, s.exchange_key, s.baseline_impl);
-    std::string variant = s.native_key;
+    std::string variant = s.impl_key;
     if (variant.rfind(s.exchange_key, 0) == 0) variant = variant.substr(s.exchange_key.size());
     while (!variant.empty() && variant.front() == ' ')
       variant.erase(variant.begin());
@@ -211,7 +210,7 @@ void write_speedups(const RunReport& report, std::ostream& out) {
       ci = fmt::format("[{}, {}]", format_ratio(s.speedup.ci95->low),
                        format_ratio(s.speedup.ci95->high));
     }
-    t.add_row({s.exchange_key, variant, s.baseline_impl,
+    t.add_row({s.exchange_key, s.impl, variant, s.baseline_impl,
                n && n->timing ? format_seconds(n->timing->stats.p50) : "-",
                b && b->timing ? format_seconds(b->timing->stats.p50) : "-",
                format_ratio(s.speedup.value), ci});

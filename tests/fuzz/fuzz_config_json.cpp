@@ -5,13 +5,13 @@
 /// as a thresholds file (`compare --thresholds FILE`, configs/thresholds.json).
 ///   config      report::parse_json_text -> report::spec_from_json on the built-in default
 ///               (exactly cli::load_config) and on SweepSpec{} (as the report reader does)
-///   thresholds  report::parse_json_safely -> report::thresholds_from_json
+///   thresholds  report::parse_json (the one JSON reader) -> report::thresholds_from_json
 ///
 /// Expected on any input: a result or a dcp::ConfigError (report::ReportError is one); any other
 /// exception, a crash, a sanitizer report, a hang or unbounded memory is a bug. Oracles on
 /// accepted input:
 ///   - the spec validates again, and spec_to_json -> text -> spec_from_json gives it back
-///     (an empty impl axis is written as the default list it stands for);
+///     (an empty impl axis, the default set, is left out of the text and read back empty);
 ///   - the thresholds lie in the documented ranges and print again (thresholds_to_json).
 ///
 /// Seeds: configs/*.json (copied into <build>/fuzz/seeds/config_json at configure time).
@@ -28,7 +28,7 @@
 #include "core/error.hpp"
 #include "fuzz_support.hpp"
 #include "report/compare.hpp"
-#include "report/json_report.hpp"
+#include "report/json_read.hpp"
 #include "report/report_error.hpp"
 #include "report/spec_json.hpp"
 
@@ -57,7 +57,8 @@ void check_thresholds(std::string_view text) {
   dcp::report::Thresholds t;
   try {
     t = dcp::report::thresholds_from_json(
-        dcp::report::parse_json_safely(text, "thresholds", "fuzz.json"), "fuzz.json");
+        dcp::report::parse_json(text, dcp::report::JsonSource{"thresholds", "fuzz.json"}),
+        "fuzz.json");
   } catch (const dcp::ConfigError&) {
     return;
   }

@@ -4,7 +4,8 @@
 ///
 /// Input: lines ('\n'-separated); byte 0 picks the mode and the rest of the first line is ignored.
 ///   even byte 0 (e.g. '0')  fields: each line is a selector byte and a value, stored in
-///       cli::RunArgs as main would after CLI11 (list fields split at ','), then build_spec.
+///       cli::RunArgs as main would after CLI11 (a list field gets one more text, which
+///       build_spec splits at ','), then build_spec.
 ///       Selectors: b batch, h head_dim, s stats_dim, d dtype, c cp_size, i impl, w workspace,
 ///       l launch, p pdl, W warmup, n iters, g graph_calls, r ring, S seed, T timeout,
 ///       x stress, j inject, C config; any other byte selects field (byte % 18) in that order.
@@ -17,9 +18,11 @@
 ///
 /// Expected on any input: a spec or a dcp::ConfigError (CLI::ParseError in argv mode, which
 /// main turns into exit 2); anything else is a bug. Oracles on an accepted spec: it validates
-/// again; spec_to_json -> spec_from_json gives it back; resolve_for_world gives a spec or a
-/// ConfigError for world sizes 1, 2 and 8; and when the sweep is small, expand() returns exactly
-/// the product of the axes (pdl/workspace counted only for the impls they apply to).
+/// again; spec_to_json -> spec_from_json gives it back; resolve_sweep (against the metadata
+/// catalog of the shipped implementations, tests/common/metadata_catalog.hpp: host-only builds
+/// have no factories) gives a sweep or a ConfigError for world sizes 1, 2 and 8; and when the
+/// sweep is small, its runs are exactly the product of the axes (pdl/workspace counted only for
+/// the rows whose traits say they apply), each pointing at its row.
 ///
 /// Seeds: tests/fuzz/corpus/run_flags/. Dictionary: tests/fuzz/run_flags.dict.
 
@@ -36,7 +39,7 @@
 
 #include "cli/run_options.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
+#include "core/resolve.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
@@ -72,31 +75,31 @@ void set_field(RunArgs& a, char selector, const std::string& value) {
   if (index == std::string_view::npos) index = static_cast<unsigned char>(selector) % 18;
   switch (index) {
     case 0:
-      a.batch = split(value, ',');
+      a.batch.push_back(value);
       break;
     case 1:
-      a.head_dim = split(value, ',');
+      a.head_dim.push_back(value);
       break;
     case 2:
-      a.stats_dim = split(value, ',');
+      a.stats_dim.push_back(value);
       break;
     case 3:
-      a.dtype = split(value, ',');
+      a.dtype.push_back(value);
       break;
     case 4:
-      a.cp_size = split(value, ',');
+      a.cp_size.push_back(value);
       break;
     case 5:
-      a.impl = split(value, ',');
+      a.impl.push_back(value);
       break;
     case 6:
-      a.workspace = split(value, ',');
+      a.workspace.push_back(value);
       break;
     case 7:
-      a.launch = split(value, ',');
+      a.launch.push_back(value);
       break;
     case 8:
-      a.pdl = split(value, ',');
+      a.pdl.push_back(value);
       break;
     case 9:
       a.warmup = value;
@@ -132,7 +135,7 @@ void set_field(RunArgs& a, char selector, const std::string& value) {
 std::optional<RunArgs> parse_argv(const std::vector<std::string>& lines) {
   RunArgs a;
   CLI::App app{"fuzz", "dcpbench"};
-  dcp::cli::add_sweep_options(app, a);
+  dcp::cli::add_sweep_options(app, a, dcp::testing::metadata_catalog());
   dcp::cli::add_output_options(app, a);
   std::vector<std::string> args(lines.rbegin(), lines.rend());  // CLI11 takes it reversed
   try {
@@ -155,9 +158,10 @@ std::uint64_t mul_sat(std::uint64_t a, std::uint64_t b) {
 std::uint64_t expected_runs(const dcp::SweepSpec& s) {
   const dcp::SweepAxes& x = s.axes;
   std::uint64_t per_impl = 0;
-  for (const auto& impl : dcp::effective_impls(x)) {
-    const std::uint64_t rows = mul_sat(dcp::impl_uses_pdl(impl) ? x.pdl.size() : 1,
-                                       dcp::impl_uses_workspace(impl) ? x.workspace.size() : 1);
+  for (const auto& impl : dcp::effective_impls(x, dcp::testing::metadata_catalog())) {
+    const dcp::ImplTraits& t = dcp::testing::metadata_catalog().at(impl).traits;
+    const std::uint64_t rows =
+        mul_sat(t.uses_pdl ? x.pdl.size() : 1, t.uses_workspace ? x.workspace.size() : 1);
     if (__builtin_add_overflow(per_impl, rows, &per_impl)) per_impl = UINT64_MAX;
   }
   std::uint64_t n = per_impl;
@@ -172,20 +176,29 @@ std::uint64_t expected_runs(const dcp::SweepSpec& s) {
 void check_spec(const dcp::SweepSpec& spec) {
   dcp::fuzz::check_spec_round_trip(spec);
   for (int world : {1, 2, 8}) {
-    dcp::SweepSpec resolved = spec;
+    // Expanding is the user's choice of size; keep the fuzzer's memory bounded (resolve_sweep
+    // expands, so it is only called for small sweeps).
+    constexpr std::uint64_t kMaxRuns = 4096;
+    dcp::SweepSpec sized = spec;
+    if (sized.axes.cp_size.empty()) sized.axes.cp_size = {2, 4};  // at most two cp values
     try {
-      (void)dcp::cli::resolve_for_world(resolved, world);
+      if (expected_runs(sized) > kMaxRuns) continue;
+    } catch (const dcp::ConfigError&) {
+      continue;  // an unknown implementation name: resolve_sweep refuses it below too
+    }
+    dcp::ResolvedSweep resolved;
+    try {
+      resolved = dcp::resolve_sweep(spec, dcp::testing::metadata_catalog(), world);
     } catch (const dcp::ConfigError&) {
       continue;
     }
-    // Expanding is the user's choice of size; keep the fuzzer's memory bounded.
-    constexpr std::uint64_t kMaxRuns = 4096;
-    const std::uint64_t want = expected_runs(resolved);
-    if (want > kMaxRuns) continue;
-    const auto runs = dcp::expand(resolved, world);
-    if (runs.size() != want) {
-      dcp::fuzz::fail("expand() gave the wrong number of runs",
-                      std::to_string(runs.size()) + " != " + std::to_string(want));
+    const std::uint64_t want = expected_runs(resolved.spec);
+    if (resolved.runs.size() != want) {
+      dcp::fuzz::fail("resolve_sweep() gave the wrong number of runs",
+                      std::to_string(resolved.runs.size()) + " != " + std::to_string(want));
+    }
+    for (const auto& r : resolved.runs) {
+      if (!r.info || r.info->name != r.impl) dcp::fuzz::fail("a run does not point at its row");
     }
   }
 }

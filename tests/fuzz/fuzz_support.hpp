@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/impl_names.hpp"
 #include "core/sweep.hpp"
+#include "metadata_catalog.hpp"
 #include "report/spec_json.hpp"
 
 namespace dcp::fuzz {
@@ -22,9 +22,10 @@ namespace dcp::fuzz {
   std::abort();
 }
 
-/// `spec` with an empty impl axis spelled out, as spec_to_json writes it.
+/// `spec` with an empty impl axis spelled out (the metadata catalog's default set), so that a
+/// spec naming the defaults and one leaving them out compare equal.
 inline SweepSpec normalised(SweepSpec spec) {
-  spec.axes.impl = effective_impls(spec.axes);
+  spec.axes.impl = effective_impls(spec.axes, testing::metadata_catalog());
   return spec;
 }
 

@@ -11,13 +11,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "baseline/impls.hpp"
 #include "baseline/nccl_context.hpp"
 #include "bench/buffer_ring.hpp"
 #include "core/cuda_check.hpp"
 #include "core/impl.hpp"
-#include "core/impl_names.hpp"
+#include "core/impl_info.hpp"
 #include "core/pattern.hpp"
 #include "core/shape.hpp"
 #include "core/verify.hpp"
@@ -27,6 +29,25 @@ namespace dcp::baseline::testing {
 inline constexpr std::uint64_t kSeed = 0xD0C5EEDull;
 
 using bench::CudaMallocAllocator;
+
+/// The registry row of the NCCL baseline called `name` (nullptr for variants without one).
+inline const ImplInfo* nccl_row(std::string_view name) {
+  for (const ImplInfo& row : nccl_impls()) {
+    if (row.name == name) return &row;
+  }
+  return nullptr;
+}
+
+/// The baseline of registry row `name`, made by the row's own factory over `ctx` (stored in the
+/// ImplEnv where the factories look for the job's context).
+inline std::unique_ptr<AllToAllImpl> make_from_row(std::string_view name,
+                                                   std::shared_ptr<NcclContext> ctx) {
+  const ImplInfo* row = nccl_row(name);
+  if (!row || !row->make) throw Error("no NCCL baseline row called " + std::string(name));
+  ImplEnv env(nullptr);
+  (void)env.shared<NcclContext>(kNcclContextKey, [&] { return ctx; });
+  return row->make(env);
+}
 
 /// The runner's ring with one local rank.
 class TestRing {
@@ -58,7 +79,8 @@ inline ExchangeReport run_exchange(AllToAllImpl& impl, NcclContext& ctx, const C
   const ExchangeShape shape = c.shape();
   const auto o_elems = static_cast<std::size_t>(shape.rows() * shape.head_dim);
   const auto s_elems = static_cast<std::size_t>(shape.rows() * shape.stats_dim);
-  const bool moves_stats = impl_moves_stats(impl.name());
+  const ImplInfo* row = nccl_row(impl.name());
+  const bool moves_stats = !row || row->traits.moves_stats;
 
   std::unique_ptr<BufferAllocator> own = impl.make_allocator();
   CudaMallocAllocator plain;

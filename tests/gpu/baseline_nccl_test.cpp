@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline/impls.hpp"
 #include "baseline/nccl_alltoall.hpp"
 #include "baseline/nccl_baseline.hpp"
 #include "baseline/nccl_comm.hpp"
@@ -29,13 +30,13 @@
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
 #include "core/verify.hpp"
 
 namespace dcp::baseline {
 namespace {
 
 using testing::kSeed;
+using testing::make_from_row;
 using testing::run_exchange;
 
 constexpr double kTimeoutS = 20.0;
@@ -61,7 +62,7 @@ bool env_flag(const char* name) {
   return v && std::string(v) == "1";
 }
 
-/// The implementations under test: the factory's four, plus the host paths' variants.
+/// The implementations under test: the registry rows' four, plus the host paths' variants.
 struct Variant {
   std::string label;
   std::function<std::unique_ptr<AllToAllImpl>()> make;
@@ -69,8 +70,8 @@ struct Variant {
 
 std::vector<Variant> variants() {
   std::vector<Variant> out;
-  for (auto name : {kImplNccl2x, kImplNcclFused, kImplNccl1x}) {
-    out.push_back({std::string(name), [name] { return make_nccl_alltoall(name, ctx()); }});
+  for (auto name : {kNccl2xName, kNcclFusedName, kNccl1xName}) {
+    out.push_back({std::string(name), [name] { return make_from_row(name, ctx()); }});
   }
   out.push_back({"nccl-2x send/recv", [] {
                    return std::make_unique<NcclHostAllToAll>(ctx(), HostPath::kTwoAllToAll,
@@ -87,7 +88,7 @@ std::vector<Variant> variants() {
          }});
   }
   out.push_back(
-      {std::string(kImplNcclDevice), [] { return make_nccl_alltoall(kImplNcclDevice, ctx()); }});
+      {std::string(kNcclDeviceName), [] { return make_from_row(kNcclDeviceName, ctx()); }});
   return out;
 }
 
@@ -145,13 +146,15 @@ TEST(NcclBaselineGpu, SimulatedRanksOnOneGpuAreSkippedWithTheSameReasonByEveryIm
   }
 }
 
-TEST(NcclBaselineGpu, FactoryNamesAndRejectsOthers) {
-  for (auto name : {kImplNccl2x, kImplNcclFused, kImplNcclDevice, kImplNccl1x}) {
-    EXPECT_TRUE(is_nccl_impl(name));
-    EXPECT_EQ(make_nccl_alltoall(name, ctx())->name(), name);
+TEST(NcclBaselineGpu, EveryRowMakesTheImplementationItNames) {
+  ASSERT_EQ(nccl_impls().size(), 4u);
+  for (const ImplInfo& row : nccl_impls()) {
+    SCOPED_TRACE(std::string(row.name));
+    EXPECT_EQ(make_from_row(row.name, ctx())->name(), row.name);
   }
-  EXPECT_FALSE(is_nccl_impl(kImplNative));
-  EXPECT_THROW((void)make_nccl_alltoall(kImplNative, ctx()), ConfigError);
+  // Without a context stored in the env and without a World there is no NCCL job to join.
+  ImplEnv bare(nullptr);
+  EXPECT_THROW((void)nccl_impls().front().make(bare), EnvironmentError);
 }
 
 /// Every one-rank case on `v`; returns at the first refusal (reasons do not depend on the case).
@@ -161,7 +164,7 @@ void run_one_rank_cases(const Variant& v) {
     SCOPED_TRACE(v.label + " " + c.exchange_key());
     const auto reason = impl->unsupported_reason(c);
     if (reason) {
-      ASSERT_EQ(impl->name(), kImplNcclDevice) << *reason;
+      ASSERT_EQ(impl->name(), kNcclDeviceName) << *reason;
       if (env_flag("DCP_REQUIRE_NCCL_DEVICE")) FAIL() << "nccl-device refused: " << *reason;
       std::printf("[ SKIPPED  ] %s: %s\n", v.label.c_str(), reason->c_str());
       return;
@@ -178,7 +181,7 @@ void run_one_rank_cases(const Variant& v) {
       std::printf("[ DETAIL   ] %s: %s (workspace %zu B)\n", v.label.c_str(), r.detail.c_str(),
                   r.workspace_bytes);
     }
-    if (c.batch > 0 && impl->name() != kImplNcclDevice) {
+    if (c.batch > 0 && impl->name() != kNcclDeviceName) {
       const bool forced = v.label.rfind("forced", 0) == 0;
       EXPECT_EQ(r.detail.find("no transposes") != std::string::npos, !forced) << r.detail;
       EXPECT_EQ(r.workspace_bytes > 0, forced);
@@ -272,7 +275,7 @@ TEST(NcclBaselineGpu, PackAndUnpackKernelsAreBitExactForSeveralRanks) {
 TEST(NcclBaselineGpu, NcclDeviceReportsTheLibraryRefusal) {
   Case c;
   c.cp_size = 1;
-  const auto impl = make_nccl_alltoall(kImplNcclDevice, ctx());
+  const auto impl = make_from_row(kNcclDeviceName, ctx());
   const auto reason = impl->unsupported_reason(c);
   if (const auto lib = device_api_unsupported_reason()) {
     ASSERT_TRUE(reason.has_value());

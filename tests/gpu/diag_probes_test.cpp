@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "bench/catalog_impls.hpp"
 #include "core/cuda_check.hpp"
 #include "core/cuda_raii.hpp"
 #include "core/error.hpp"
@@ -17,6 +18,7 @@
 #include "diag/probes.hpp"
 #include "diag/rules.hpp"
 #include "diag/store_load_probe.hpp"
+#include "kernels/impls.hpp"
 
 namespace dcp::diag {
 namespace {
@@ -179,7 +181,11 @@ TEST(DiagRun, SingleRankQuickRunSkipsPeersWithReasonsAndExitsZero) {
   DiagPlan plan;
   plan.groups = parse_check_groups("");
   plan.quick = true;
-  const DiagReport r = run_checks(plan, world, device, DiagEnvironment{"2.28.9", "2.28.9", ""});
+  // The smoke test's implementation comes from a registry, as the CLI gives it.
+  const ImplCatalog natives{kernels::native_impls()};
+  bench::CatalogImpls impls(natives, &world);
+  const DiagEnvironment env{"2.28.9", "2.28.9", "", &impls, std::string(kernels::kNativeName)};
+  const DiagReport r = run_checks(plan, world, device, env);
   // The groups that read the machine's set-up (Fabric Manager, /dev/shm, PCIe, NVLink, IMEX)
   // report what they find; the probes of this build must not fail on a healthy GPU.
   const std::vector<std::string> environment{"shm", "fabric_manager", "pcie", "nvlink", "imex"};

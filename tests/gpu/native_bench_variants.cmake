@@ -22,7 +22,7 @@ function(dcp_native_bench_variant name kernel_root defines)
   target_include_directories(${target} BEFORE PRIVATE ${kernel_root})
   target_compile_definitions(${target} PRIVATE ${defines})
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
-  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_core_rt Threads::Threads
+  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_merge_host dcp_core_rt Threads::Threads
     dcp_warnings)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
 endfunction()
@@ -37,8 +37,11 @@ function(dcp_native_test_variant name defines)
     ${CMAKE_CURRENT_SOURCE_DIR}/gpu_test_main.cpp
     ${PROJECT_SOURCE_DIR}/src/kernels/fused_alltoall.cu
     ${host_sources})
+  # The kernel sources are compiled here, not linked from dcp_kernels: their headers come from
+  # the source tree (the include roots of cmake/DcpHeaders.cmake only serve linked libraries).
+  target_include_directories(${target} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_compile_definitions(${target} PRIVATE ${defines})
-  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_core_rt Threads::Threads
+  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_merge_host dcp_core_rt Threads::Threads
     GTest::gtest dcp_warnings)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
 endfunction()

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../gpu/baseline_harness.hpp"
+#include "baseline/impls.hpp"
 #include "baseline/nccl_alltoall.hpp"
 #include "baseline/nccl_baseline.hpp"
 #include "baseline/nccl_context.hpp"
@@ -18,7 +19,6 @@
 #include "core/device.hpp"
 #include "core/error.hpp"
 #include "core/fault.hpp"
-#include "core/impl_names.hpp"
 #include "core/world.hpp"
 
 namespace dcp::baseline {
@@ -54,7 +54,7 @@ void run_all_cases(AllToAllImpl& impl, const std::string& label) {
     const auto reason = impl.unsupported_reason(c);
     ASSERT_EQ(world.all(!reason, "supported-case agreement"), !reason);
     if (reason) {
-      ASSERT_EQ(impl.name(), kImplNcclDevice) << *reason;
+      ASSERT_EQ(impl.name(), kNcclDeviceName) << *reason;
       if (world.rank() == 0) std::printf("[ SKIPPED  ] %s: %s\n", label.c_str(), reason->c_str());
       return;
     }
@@ -68,8 +68,8 @@ void run_all_cases(AllToAllImpl& impl, const std::string& label) {
 }
 
 TEST(NcclBaselineMpi, EveryImplIsBitExactAcrossRanks) {
-  for (auto name : {kImplNccl2x, kImplNcclFused, kImplNccl1x, kImplNcclDevice}) {
-    auto impl = make_nccl_alltoall(name, *g_ctx);
+  for (auto name : {kNccl2xName, kNcclFusedName, kNccl1xName, kNcclDeviceName}) {
+    auto impl = testing::make_from_row(name, *g_ctx);
     run_all_cases(*impl, std::string(name));
   }
 }
@@ -86,7 +86,7 @@ TEST(NcclBaselineMpi, SendRecvFallbackIsBitExactAcrossRanks) {
 TEST(NcclBaselineMpi, NcclDeviceTimesOutOnAPeerThatNeverLaunches) {
   const World& world = *g_world;
   if (world.size() < 2) GTEST_SKIP() << "needs two ranks";
-  auto impl = make_nccl_alltoall(kImplNcclDevice, *g_ctx);
+  auto impl = testing::make_from_row(kNcclDeviceName, *g_ctx);
   Case c;
   c.cp_size = world.size();
   c.batch = 4;
@@ -118,7 +118,7 @@ TEST(NcclBaselineMpi, HostPathAbortsTheCommunicatorOnAPeerThatNeverLaunches) {
   const double saved_timeout_s = world.timeout_s();
   g_world->set_timeout_s(10.0);
   auto own = make_nccl_context(*g_world);
-  auto impl = make_nccl_alltoall(kImplNccl2x, own);
+  auto impl = testing::make_from_row(kNccl2xName, own);
   Case c;
   c.cp_size = world.size();
   c.batch = 4;

@@ -3,4 +3,4 @@
 # host-only builds too (no CUDA, NCCL or MPI).
 dcp_unit_test(baseline_transpose_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/baseline_transpose_test.cpp
-  LIBS dcp_core)
+  LIBS dcp_baseline_math)

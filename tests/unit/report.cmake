@@ -14,7 +14,8 @@ target_include_directories(dcp_report_test_support PUBLIC ${CMAKE_CURRENT_LIST_D
 target_compile_definitions(dcp_report_test_support PUBLIC
   DCP_GOLDEN_DIR="${PROJECT_SOURCE_DIR}/tests/golden"
   DCP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-target_link_libraries(dcp_report_test_support PUBLIC dcp_report GTest::gtest PRIVATE dcp_warnings)
+target_link_libraries(dcp_report_test_support
+  PUBLIC dcp_report GTest::gtest PRIVATE dcp_test_catalog dcp_warnings)
 
 dcp_unit_test(report_json_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/json_report_test.cpp

@@ -29,7 +29,7 @@ std::vector<DiagCheck> nccl_checks(const std::vector<RankFacts>& ranks) {
   std::vector<int> older, newer, unknown;
   std::string compiled = ranks.empty() ? std::string() : ranks.front().nccl_compiled;
   for (const auto& r : ranks) {
-    const auto loaded = parse_nccl_version(r.nccl_loaded);
+    const auto loaded = parse_nccl_version(r.nccl_version);
     const auto built = parse_nccl_version(r.nccl_compiled);
     if (!loaded || !built) {
       unknown.push_back(r.rank);
@@ -39,7 +39,7 @@ std::vector<DiagCheck> nccl_checks(const std::vector<RankFacts>& ranks) {
       newer.push_back(r.rank);
     }
   }
-  const auto loaded_groups = distinct(ranks, [](const RankFacts& r) { return r.nccl_loaded; });
+  const auto loaded_groups = distinct(ranks, [](const RankFacts& r) { return r.nccl_version; });
   const std::string fix_path = fmt::format(
       "put the NCCL the binary was built against ({}) first on every node: export "
       "LD_LIBRARY_PATH=<folder holding libnccl.so.{}>:$LD_LIBRARY_PATH, passed to every rank "
@@ -80,9 +80,9 @@ std::vector<DiagCheck> nccl_checks(const std::vector<RankFacts>& ranks) {
   if (loaded_groups.size() <= 1) {
     a.verdict = Verdict::kPass;
     a.value =
-        fmt::format("NCCL {} on every rank", ranks.empty() || ranks.front().nccl_loaded.empty()
+        fmt::format("NCCL {} on every rank", ranks.empty() || ranks.front().nccl_version.empty()
                                                  ? std::string("(unknown)")
-                                                 : ranks.front().nccl_loaded);
+                                                 : ranks.front().nccl_version);
   } else {
     a.verdict = Verdict::kFail;
     a.value = "NCCL versions differ across ranks";

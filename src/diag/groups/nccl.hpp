@@ -2,7 +2,7 @@
 /// @file
 /// Check group `nccl`: the NCCL library each rank loaded against the headers the binary was
 /// built with, and the loaded versions across ranks (moved out of `devices` and extended).
-/// Facts: RankFacts (nccl_loaded, nccl_compiled). Run: groups/nccl_run.cpp.
+/// Facts: RankFacts (nccl_version, nccl_compiled). Run: groups/nccl_run.cpp.
 ///
 /// Rules (documented in docs/diag-schema.md):
 ///  - nccl_version (job): every rank's loaded == compiled: PASS. Loaded OLDER than compiled:

@@ -67,7 +67,7 @@ std::vector<DiagCheck> shm_checks(const std::vector<RankFacts>& ranks,
     }
   }
   const std::string nccl =
-      ranks.empty() || ranks.front().nccl_loaded.empty() ? "" : ranks.front().nccl_loaded;
+      ranks.empty() || ranks.front().nccl_version.empty() ? "" : ranks.front().nccl_version;
   const auto v = parse_nccl_version(nccl);
   const bool nccl_2_31 = v && (*v)[0] == 2 && (*v)[1] >= 31;
   std::vector<DiagCheck> out;

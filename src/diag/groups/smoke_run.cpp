@@ -1,23 +1,20 @@
 // Check group `smoke`, measured: one native-exchange case through the sweep runner.
 //
-// The seam: run_smoke_case() receives the implementations it runs (a bench::ImplProvider). Today
-// this file builds that provider itself (NativeOnly, the only use of kernels/ in diag); the CLI
-// is to pass one in instead (issue 14 item 1), which replaces NativeOnly and make_smoke_group's
-// body only.
+// The implementation comes from the CLI (DiagEnvironment::impls, a bench::ImplProvider over the
+// registry, and the name to run): diag links neither kernels/ nor baseline/.
 #include <fmt/format.h>
 
 #include <memory>
 
 #include "bench/runner.hpp"
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
+#include "core/resolve.hpp"
 #include "core/sweep.hpp"
 #include "diag/context.hpp"
 #include "diag/groups/devices.hpp"
 #include "diag/groups/smoke.hpp"
 #include "diag/registry.hpp"
 #include "diag/rules.hpp"
-#include "kernels/native_alltoall.hpp"
 
 namespace dcp::diag {
 
@@ -51,13 +48,18 @@ SmokeFacts run_smoke_case(Context& ctx, bench::ImplProvider& impls) {
   SmokeFacts f;
   f.skip_reason = smoke_skip_reason(ctx.ranks());
   if (!f.skip_reason.empty()) return f;
+  const std::string& impl = ctx.env().smoke_impl;
+  if (impl.empty()) {
+    f.skip_reason = "no implementation to smoke-test was given to diag";
+    return f;
+  }
 
   SweepSpec spec;
   spec.axes.batch = {16};
   spec.axes.head_dim = {128};
   spec.axes.stats_dim = {2};
   spec.axes.dtype = {DType::kBf16};
-  spec.axes.impl = {std::string(kImplNative)};
+  spec.axes.impl = {impl};
   spec.axes.launch = {LaunchMode::kEager};
   spec.axes.pdl = {true};
   if (ctx.size() == 1) {
@@ -75,9 +77,9 @@ SmokeFacts run_smoke_case(Context& ctx, bench::ImplProvider& impls) {
   std::string error;
   try {
     validate(spec);
-    validate_for_world(spec, ctx.size());
-    const auto planned = expand(spec, ctx.size());
-    const bench::SweepOutcome outcome = bench::run_sweep(spec, planned, impls, ctx.world(), {});
+    // Built from the gathered facts, so identical on every rank: no agreement needed.
+    const ResolvedSweep sweep = resolve_sweep(spec, impls.catalog(), ctx.size());
+    const bench::SweepOutcome outcome = bench::run_sweep(sweep, impls, ctx.world(), {});
     DCP_CHECK(outcome.results.size() == 1, "diag smoke test: expected one result");
     const CaseResult& r = outcome.results.front();
     f.case_key = r.c.key();
@@ -101,29 +103,18 @@ SmokeFacts run_smoke_case(Context& ctx, bench::ImplProvider& impls) {
   return merged;
 }
 
-/// The runner's view of "native" only.
-class NativeOnly final : public bench::ImplProvider {
- public:
-  explicit NativeOnly(const World& world) : world_(world) {}
-  AllToAllImpl& get(std::string_view name) override {
-    if (name != kImplNative) {
-      throw Error(fmt::format("diag smoke test: unexpected implementation '{}'", name));
-    }
-    if (!impl_) impl_ = kernels::make_native_alltoall(world_);
-    return *impl_;
-  }
-
- private:
-  const World& world_;
-  std::unique_ptr<AllToAllImpl> impl_;
-};
-
 class SmokeGroup final : public CheckGroup {
  public:
   SmokeGroup() : CheckGroup(kSmokeGroup) {}
   void run(Context& ctx, DiagReport& report) override {
-    NativeOnly impls(ctx.world());
-    report.checks.push_back(smoke_check(run_smoke_case(ctx, impls)));
+    bench::ImplProvider* impls = ctx.env().impls;
+    if (impls == nullptr) {
+      SmokeFacts f;
+      f.skip_reason = "no implementation to smoke-test was given to diag";
+      report.checks.push_back(smoke_check(f));
+      return;
+    }
+    report.checks.push_back(smoke_check(run_smoke_case(ctx, *impls)));
   }
 };
 

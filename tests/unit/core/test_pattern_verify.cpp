@@ -187,6 +187,30 @@ TEST(Verify, EmptyExchange) {
   EXPECT_EQ(v.rows_checked, 0u);
 }
 
+// Issue 13 item 9: a case reported ok must have checked rows; an empty exchange says so.
+TEST(Verify, ACaseThatCheckedNoRowIsADefectUnlessTheExchangeIsEmpty) {
+  VerifyOutcome v;
+  ASSERT_TRUE(verification_defect(16, v).has_value());  // no call checked at all
+  EXPECT_EQ(*verification_defect(0, v),
+            "verification checked no call: the outputs were not verified");
+  v.calls_checked = 10;
+  const auto defect = verification_defect(16, v);
+  ASSERT_TRUE(defect.has_value());
+  EXPECT_EQ(*defect,
+            "verification checked no row of a non-empty exchange (E = 16) over 10 calls: the "
+            "outputs were not verified");
+  EXPECT_FALSE(verification_defect(0, v).has_value());
+  EXPECT_EQ(v.summary(), "ok: empty exchange (E = 0), no rows to check, 10 calls");
+  v.rows_checked = 320;
+  EXPECT_FALSE(verification_defect(16, v).has_value());
+  EXPECT_EQ(v.summary(), "ok: 0 bad rows of 320 over 10 calls");
+  // A host-verified empty exchange reads the same.
+  HostExchange x({2, 0, 8, 2, false});
+  const auto empty = x.verify(0);
+  EXPECT_FALSE(verification_defect(0, empty).has_value());
+  EXPECT_NE(empty.summary().find("empty exchange"), std::string::npos) << empty.summary();
+}
+
 TEST(Verify, MergeKeepsTheFirstMismatch) {
   VerifyOutcome a, b;
   a.rows_checked = 10;

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/resolve.hpp"
+#include "metadata_catalog.hpp"
 #include "report/spec_json.hpp"
 
 namespace dcp {
@@ -73,7 +75,7 @@ TEST(SpecJson, BadInputClasses) {
   expect_error(R"({"stats_dim": [3]})", "stats_dim");
   expect_error(R"({"stats_dim": [1]})", "stats_dim");
   expect_error(R"({"dtype": ["fp32"]})", "dtype");
-  expect_error(R"({"impl": ["nccl"]})", "impl");
+  expect_error(R"({"impl": [""]})", "impl: entry 1 of the list is empty");
   expect_error(R"({"workspace": ["shm"]})", "workspace");
   expect_error(R"({"launch": ["lazy"]})", "launch");
   expect_error(R"({"pdl": ["maybe"]})", "pdl");
@@ -85,6 +87,36 @@ TEST(SpecJson, BadInputClasses) {
   expect_error(R"({"inject": "boom"})", "inject");
   expect_error(R"([1, 2])", "JSON object");
   expect_error(R"({"batch": [1,)", "not valid JSON");
+}
+
+// The config layer does not know the implementations: an unknown name is refused when the
+// sweep is resolved against the catalog, before any work, naming the field.
+TEST(SpecJson, UnknownImplIsRefusedWhenResolved) {
+  const SweepSpec s = parse(R"({"impl": ["nccl"]})");
+  try {
+    (void)resolve_sweep(s, testing::metadata_catalog(), 2);
+    FAIL() << "an unknown implementation was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("impl: unknown implementation 'nccl'; accepted: ", 0),
+              0u);
+  }
+}
+
+// Malformed lists are refused naming the field (issue 14 item 6): empty or blank entries,
+// repeated values; and a key given twice, which nlohmann would silently resolve to the last.
+TEST(SpecJson, MalformedListsAndRepeatedKeysAreRefused) {
+  expect_error(R"({"dtype": ["bf16", ""]})", "dtype: entry 2 of the list is empty");
+  expect_error(R"({"launch": [" "]})", "launch: entry 1 of the list is blank");
+  expect_error(R"({"workspace": ["ipc", "\t"]})", "workspace: entry 2 of the list is blank");
+  expect_error(R"({"impl": ["native", "  "]})", "impl: entry 2 of the list is blank");
+  expect_error(R"({"impl": []})", "impl: empty list");
+  expect_error(R"({"batch": [1, 16, 1]})", "batch: 1 is listed twice");
+  expect_error(R"({"impl": ["native", "native"]})", "impl: 'native' is listed twice");
+  expect_error(R"({"batch": [1], "iters": 5, "batch": [2]})",
+               "config: 'test.json': key \"batch\" appears twice in one object");
+  expect_error(R"({"name": "a", "description": {"x": 1, "x": 2}})", "appears twice");
+  // The same key in two different objects is fine.
+  EXPECT_NO_THROW((void)parse_json_text(R"({"a": {"k": 1}, "b": {"k": 2}, "k": [{"k": 3}]})", "t"));
 }
 
 TEST(SpecJson, MissingFileIsAConfigError) {

@@ -1,6 +1,10 @@
 // Statistics and the bandwidth model.
 #include <gtest/gtest.h>
 
+#include <array>
+
+#include "metadata_catalog.hpp"
+
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -103,12 +107,42 @@ TEST(Speedups, PairNativeWithEveryBaselineOfTheSameExchange) {
   CaseResult skipped = row("nccl-device", 1, std::nullopt);
   skipped.status = CaseStatus::kSkipped;
   rows.push_back(skipped);
-  const auto s = compute_speedups(rows);
+  const auto s = compute_speedups(rows, testing::metadata_catalog());
   ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].impl, "native");
+  EXPECT_EQ(s[0].impl_key, rows[0].c.key());
   EXPECT_EQ(s[0].baseline_impl, "nccl-2x");
   EXPECT_DOUBLE_EQ(s[0].speedup.value, 10);
   EXPECT_EQ(s[1].baseline_impl, "nccl-fused");
   EXPECT_DOUBLE_EQ(s[1].speedup.value, 5);
+}
+
+// Which rows pair up is the registry row's word, not a name written in core.
+TEST(Speedups, PairingFollowsTheRowsSpeedupsAgainst) {
+  auto row = [](const std::string& impl, double p50) {
+    CaseResult r;
+    r.impl = impl;
+    r.timing = Timing{};
+    r.timing->stats.p50 = p50;
+    return r;
+  };
+  const std::vector<CaseResult> rows{row("fast", 1), row("slow", 4), row("other", 8)};
+  std::array infos{testing::plain_row("fast"), testing::plain_row("slow"),
+                   testing::plain_row("other")};
+  infos[0].speedups_against = "other";
+  infos[1].speedups_against = "fast,other";
+  const ImplCatalog catalog{std::span<const ImplInfo>(infos)};
+  const auto s = compute_speedups(rows, catalog);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].impl, "fast");
+  EXPECT_EQ(s[0].baseline_impl, "other");
+  EXPECT_DOUBLE_EQ(s[0].speedup.value, 8);
+  EXPECT_EQ(s[1].impl, "slow");
+  EXPECT_EQ(s[1].baseline_impl, "fast");
+  EXPECT_DOUBLE_EQ(s[1].speedup.value, 0.25);
+  EXPECT_EQ(s[2].baseline_impl, "other");
+  // Rows of implementations the catalog does not know pair with nothing.
+  EXPECT_TRUE(compute_speedups(rows, ImplCatalog{}).empty());
 }
 
 }  // namespace

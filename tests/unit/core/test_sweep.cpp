@@ -1,12 +1,21 @@
 // Sweep expansion: the documented order, pinned by a golden list; n/a axes; validation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+
 #include "core/error.hpp"
-#include "core/impl_names.hpp"
 #include "core/sweep.hpp"
+#include "metadata_catalog.hpp"
 
 namespace dcp {
 namespace {
+
+using testing::metadata_catalog;
+
+std::vector<PlannedRun> expand(const SweepSpec& s, int world) {
+  return dcp::expand(s, metadata_catalog(), world);
+}
 
 SweepSpec small_spec() {
   SweepSpec s;
@@ -79,12 +88,52 @@ TEST(Sweep, EmptyCpAxisTakesTheWorldSize) {
     EXPECT_EQ(r.c.cp_size, 8);
 }
 
-TEST(Sweep, DefaultImplsAreTheFourDefaultNames) {
+TEST(Sweep, DefaultImplsAreTheCatalogsDefaultRows) {
   SweepSpec s;
-  const auto impls = effective_impls(s.axes);
-  ASSERT_EQ(impls.size(), kDefaultImpls.size());
-  EXPECT_EQ(impls[0], "native");
-  EXPECT_EQ(std::count(impls.begin(), impls.end(), std::string(kImplNccl1x)), 0);
+  const auto impls = effective_impls(s.axes, metadata_catalog());
+  EXPECT_EQ(impls, (std::vector<std::string>{"native", "nccl-2x", "nccl-fused", "nccl-device"}));
+  EXPECT_EQ(std::count(impls.begin(), impls.end(), std::string("nccl-1x")), 0);
+}
+
+TEST(Sweep, RunsPointAtTheirRegistryRow) {
+  for (const auto& r : expand(small_spec(), 2)) {
+    ASSERT_NE(r.info, nullptr);
+    EXPECT_EQ(r.info->name, r.impl);
+    EXPECT_EQ(r.info, metadata_catalog().find(r.impl));
+  }
+}
+
+TEST(Sweep, ExpandRefusesANameTheCatalogDoesNotKnow) {
+  SweepSpec s = small_spec();
+  s.axes.impl = {"native", "gloo"};
+  try {
+    (void)expand(s, 2);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "impl: unknown implementation 'gloo'; accepted: "
+              "native|nccl-2x|nccl-fused|nccl-device|nccl-1x");
+  }
+}
+
+// pdl and workspace expand for the rows whose traits say they apply, whatever their names.
+TEST(Sweep, AxesFollowTheRowsTraits) {
+  std::array rows{testing::plain_row("a"), testing::plain_row("b")};
+  rows[0].traits.uses_pdl = true;
+  rows[1].traits.uses_workspace = true;
+  const ImplCatalog catalog{std::span<const ImplInfo>(rows)};
+  SweepSpec s = small_spec();
+  s.axes.batch = {1};
+  s.axes.launch = {LaunchMode::kEager};
+  s.axes.impl = {"a", "b"};
+  s.axes.workspace = {WorkspaceKind::kIpc, WorkspaceKind::kFabric};
+  const auto plan = dcp::expand(s, catalog, 2);
+  std::vector<std::string> got;
+  for (const auto& r : plan)
+    got.push_back(r.impl + " " + r.c.key().substr(r.c.exchange_key().size() + 1));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"a pdl=on workspace=n/a", "a pdl=off workspace=n/a",
+                                      "b pdl=n/a workspace=ipc", "b pdl=n/a workspace=fabric"}));
 }
 
 TEST(Sweep, ExchangeKeyDropsImplAxes) {
@@ -142,8 +191,27 @@ TEST(SweepValidate, EachBadFieldIsNamed) {
   }
   {
     SweepSpec s;
-    s.axes.impl = {"gloo"};
+    s.axes.impl = {"native", " "};
     expect_config_error(s, "impl");
+  }
+  {
+    SweepSpec s;
+    s.axes.impl = {""};
+    expect_config_error(s, "impl");
+  }
+  {
+    // Found by fuzz_run_flags: a name that is not one (here invalid UTF-8) must not reach the
+    // report's JSON; it is refused with its bytes shown printable.
+    SweepSpec s;
+    s.axes.impl = {"n10\xe2g", "native"};
+    expect_config_error(s, "impl");
+    try {
+      validate(s);
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "impl: 'n10?g' is not an implementation name; accepted: names made of letters, "
+                "digits, '-', '_' and '.'");
+    }
   }
   {
     SweepSpec s;
@@ -179,6 +247,52 @@ TEST(SweepValidate, EachBadFieldIsNamed) {
     SweepSpec s;
     s.axes.launch = {};
     expect_config_error(s, "launch");
+  }
+}
+
+// A list names each value once (issue 14 item 6): --batch 1,1 or --impl native,native would run
+// and report the same cases twice.
+TEST(SweepValidate, RepeatedListValuesAreRefusedNamingTheField) {
+  auto message = [](const SweepSpec& s) {
+    try {
+      validate(s);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  SweepSpec s;
+  s.axes.batch = {1, 16, 1};
+  EXPECT_EQ(message(s), "batch: 1 is listed twice (entries 1 and 3); accepted: each value once");
+  s = {};
+  s.axes.impl = {"native", "native"};
+  EXPECT_EQ(message(s),
+            "impl: 'native' is listed twice (entries 1 and 2); accepted: each value once");
+  s = {};
+  s.axes.pdl = {true, true};
+  EXPECT_EQ(message(s), "pdl: on is listed twice (entries 1 and 2); accepted: each value once");
+  s = {};
+  s.axes.workspace = {WorkspaceKind::kSim, WorkspaceKind::kSim};
+  EXPECT_EQ(message(s),
+            "workspace: sim is listed twice (entries 1 and 2); accepted: each value once");
+  for (auto set : {+[](SweepSpec& x) {
+                     x.axes.head_dim = {128, 128};
+                   },
+                   +[](SweepSpec& x) {
+                     x.axes.stats_dim = {2, 2};
+                   },
+                   +[](SweepSpec& x) {
+                     x.axes.dtype = {DType::kBf16, DType::kBf16};
+                   },
+                   +[](SweepSpec& x) {
+                     x.axes.cp_size = {2, 2};
+                   },
+                   +[](SweepSpec& x) {
+                     x.axes.launch = {LaunchMode::kGraph, LaunchMode::kGraph};
+                   }}) {
+    SweepSpec x;
+    set(x);
+    EXPECT_NE(message(x).find("is listed twice"), std::string::npos) << message(x);
   }
 }
 

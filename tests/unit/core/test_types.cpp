@@ -3,7 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/fault.hpp"
-#include "core/impl_names.hpp"
+#include "core/impl_info.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
 
@@ -26,13 +26,11 @@ TEST(Types, NamesRoundTrip) {
   }
 }
 
-TEST(Types, ImplTraits) {
-  EXPECT_TRUE(is_known_impl("nccl-device"));
-  EXPECT_FALSE(is_known_impl("nccl"));
-  EXPECT_TRUE(impl_uses_pdl("native"));
-  EXPECT_FALSE(impl_uses_pdl("nccl-2x"));
-  EXPECT_FALSE(impl_uses_workspace("nccl-fused"));
-  EXPECT_FALSE(impl_moves_stats("nccl-1x"));
+TEST(Types, OpNamesRoundTrip) {
+  for (auto v : kAllOps)
+    EXPECT_EQ(parse_op(to_string(v)), v);
+  EXPECT_EQ(to_string(Op::kExchange), "exchange");
+  EXPECT_FALSE(parse_op("reduce").has_value());  // issue 15 adds it, with its validation
 }
 
 TEST(Fault, ParsesKindAndRank) {

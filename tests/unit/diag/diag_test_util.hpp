@@ -32,7 +32,7 @@ inline RankFacts make_rank(int r, const std::string& host = "node0", const std::
   f.cc_minor = 0;
   f.driver_version = "13.0";
   f.runtime_version = "13.0";
-  f.nccl_loaded = "2.28.9";
+  f.nccl_version = "2.28.9";
   f.nccl_compiled = "2.28.9";
   return f;
 }

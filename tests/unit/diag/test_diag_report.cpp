@@ -233,7 +233,7 @@ TEST(DiagJson, ReaderRejectsBadInputNamingTheField) {
             std::string::npos);
   EXPECT_NE(read_error(mutate([](auto& j) {
               j["summary"]["pass"] = "3";
-            })).find("field 'summary.pass': expected an integer, got string"),
+            })).find("field 'summary.pass': expected an integer, got a string"),
             std::string::npos);
 }
 

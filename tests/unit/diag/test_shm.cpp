@@ -66,7 +66,7 @@ TEST(DiagShm, TooLittleAvailableForTheRanksFails) {
 TEST(DiagShm, BelowAdviceWarnsAndNamesNccl231) {
   auto ranks = two_ranks();
   for (auto& r : ranks)
-    r.nccl_loaded = "2.31.0";
+    r.nccl_version = "2.31.0";
   const auto rows = shm_checks(ranks, {shm(512 * kMiB, 500 * kMiB), shm(512 * kMiB, 500 * kMiB)});
   EXPECT_EQ(rows[0].verdict, Verdict::kWarn);
   EXPECT_HAS(rows[0].hint, "NCCL 2.31.0 is reported to need more");

@@ -54,7 +54,7 @@ TEST(DiagNccl, HealthyPasses) {
 TEST(DiagNccl, OlderLoadedThanCompiledFails) {
   auto ranks = two_ranks();
   for (auto& r : ranks)
-    r.nccl_loaded = "2.28.3";
+    r.nccl_version = "2.28.3";
   const auto rows = nccl_checks(ranks);
   const DiagCheck& v = find(rows, "nccl_version");
   EXPECT_EQ(v.verdict, Verdict::kFail);
@@ -67,8 +67,8 @@ TEST(DiagNccl, OlderLoadedThanCompiledFails) {
 
 TEST(DiagNccl, NewerLoadedWarnsUnknownWarns) {
   auto ranks = two_ranks();
-  ranks[0].nccl_loaded = "2.29.1";
-  ranks[1].nccl_loaded = "";
+  ranks[0].nccl_version = "2.29.1";
+  ranks[1].nccl_version = "";
   const auto rows = nccl_checks(ranks);
   const DiagCheck& v = find(rows, "nccl_version");
   EXPECT_EQ(v.verdict, Verdict::kWarn);
@@ -78,7 +78,7 @@ TEST(DiagNccl, NewerLoadedWarnsUnknownWarns) {
 
 TEST(DiagNccl, DisagreementAcrossRanksFails) {
   std::vector<RankFacts> ranks{make_rank(0), make_rank(1), make_rank(2)};
-  ranks[1].nccl_loaded = "2.28.3";
+  ranks[1].nccl_version = "2.28.3";
   const auto rows = nccl_checks(ranks);
   const DiagCheck& a = find(rows, "nccl_agreement");
   EXPECT_EQ(a.verdict, Verdict::kFail);

@@ -66,7 +66,10 @@ TEST(CompareGoldenInputs, FilesMatchTheFixtures) {
   testing::expect_golden("compare_env_new.json", json_text(testing::make_env_report()));
   testing::expect_golden("compare_unrelated_new.json", json_text(testing::make_unrelated_report()));
   std::string v2 = json_text(make_base_report());
-  v2.replace(v2.find("\"1.0\""), 5, "\"2.0\"");
+  const std::string current =
+      "\"" + std::to_string(kReportSchemaMajor) + "." + std::to_string(kReportSchemaMinor) + "\"";
+  ASSERT_NE(v2.find(current), std::string::npos);
+  v2.replace(v2.find(current), current.size(), "\"2.0\"");
   testing::expect_golden("compare_schema_v2.json", v2);
   const std::string base = json_text(make_base_report());
   testing::expect_golden("compare_truncated.json", base.substr(0, base.size() / 2));

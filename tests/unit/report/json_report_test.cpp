@@ -83,7 +83,10 @@ void member_pointers(const json& j, const json::json_pointer& at,
 
 /// Members the reader ignores on purpose (informational text).
 bool ignored_member(const std::string& path) {
-  return path == "schema.units" || path == "schema.bus_bw";
+  // Informational, or (native_key) the 1.0 name of impl_key, kept for 1.0 readers and read only
+  // from 1.0 reports (SchemaOneZeroSpeedupsReadAsNatives).
+  return path == "schema.units" || path == "schema.bus_bw" ||
+         (path.rfind("speedups[", 0) == 0 && path.ends_with(".native_key"));
 }
 
 TEST(JsonReport, RoundTripIsExact) {
@@ -149,7 +152,7 @@ TEST(JsonReport, SchemaSectionsAndFields) {
   EXPECT_EQ(top, (std::vector<std::string>{"schema", "context", "config", "launch_floors",
                                            "results", "speedups"}));
   EXPECT_EQ(j["schema"]["name"], "dcpbench-report");
-  EXPECT_EQ(j["schema"]["version"], "1.0");
+  EXPECT_EQ(j["schema"]["version"], "1.1");
   for (const char* k : {"tool_version", "git_sha", "build_type", "argv", "utc_time", "world_size",
                         "hosts", "ranks", "nccl_compiled_version", "topology", "notes"}) {
     EXPECT_TRUE(j["context"].contains(k)) << k;
@@ -270,6 +273,24 @@ TEST(JsonReport, EveryMissingMemberIsNamed) {
   }
 }
 
+// Schema 1.1 names the implementation of every speedup (impl, impl_key); a 1.0 report had only
+// native's speedups, keyed by native_key, and still reads.
+TEST(JsonReport, SchemaOneZeroSpeedupsReadAsNatives) {
+  json j = base_json();
+  ASSERT_FALSE(j["speedups"].empty());
+  j["schema"]["version"] = "1.0";
+  for (auto& s : j["speedups"]) {
+    EXPECT_EQ(s["native_key"], s["impl_key"]);
+    s.erase("impl");
+    s.erase("impl_key");
+  }
+  const RunReport back = run_report_from_json(j, "old.json");
+  const RunReport want = make_base_report();
+  EXPECT_EQ(back.speedups, want.speedups);
+  for (const auto& s : back.speedups)
+    EXPECT_EQ(s.impl, "native");
+}
+
 TEST(JsonReport, EveryWrongTypeIsNamed) {
   const json base = base_json();
   std::vector<json::json_pointer> ptrs;
@@ -278,7 +299,11 @@ TEST(JsonReport, EveryWrongTypeIsNamed) {
     const std::string path = field_path(p);
     if (ignored_member(path)) continue;
     json j = base;
-    j[p] = j[p].is_string() ? json(7) : json("x");
+    // A string, or a list of strings (a scalar string would read as a one-element list), gets a
+    // number; anything else a string.
+    const bool strings =
+        j[p].is_string() || (j[p].is_array() && !j[p].empty() && j[p][0].is_string());
+    j[p] = strings ? json(7) : json("x");
     const std::string e = error_of(j);
     ASSERT_FALSE(e.empty()) << "a wrong type at " << path << " was accepted";
     if (path.rfind("config.", 0) == 0) {

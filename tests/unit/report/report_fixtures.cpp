@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "core/bandwidth.hpp"
-#include "core/impl_names.hpp"
 #include "core/stats.hpp"
+#include "metadata_catalog.hpp"
 
 namespace dcp::testing {
 
@@ -22,7 +22,7 @@ CaseResult make_row(std::int64_t batch, const std::string& impl, double median_s
   r.c.stats_dim = 2;
   r.c.dtype = DType::kBf16;
   r.c.launch = LaunchMode::kGraph;
-  if (impl == kImplNative) {
+  if (impl == "native") {
     r.c.pdl = true;
     r.c.workspace = WorkspaceKind::kIpc;
     r.workspace_bytes = 2 * 1024 * 1024;
@@ -123,7 +123,7 @@ RunReport make_base_report() {
   a.stats_dim = {2};
   a.dtype = {DType::kBf16};
   a.cp_size = {2};
-  a.impl = {std::string(kImplNative), std::string(kImplNccl2x), std::string(kImplNcclDevice)};
+  a.impl = {"native", "nccl-2x", "nccl-device"};
   a.workspace = {WorkspaceKind::kIpc};
   a.launch = {LaunchMode::kGraph};
   a.pdl = {true};
@@ -131,9 +131,9 @@ RunReport make_base_report() {
   rep.spec.measure.iters = static_cast<int>(kSamples);
   rep.spec.measure.timeout_s = 2.5;
 
-  const std::string nccl2x(kImplNccl2x);
-  const std::string device(kImplNcclDevice);
-  const std::string native(kImplNative);
+  const std::string nccl2x("nccl-2x");
+  const std::string device("nccl-device");
+  const std::string native("native");
   rep.results.push_back(make_row(1, native, 1.63e-6, 0.04, 11));
   rep.results.push_back(make_row(1, nccl2x, 12.3e-6, 0.50, 12));
   rep.results.push_back(make_skipped(
@@ -149,7 +149,7 @@ RunReport make_base_report() {
   f.timing.alg_bw_Bps = 0;
   f.timing.bus_bw_Bps = 0;
   rep.launch_floors.push_back(f);
-  rep.speedups = compute_speedups(rep.results);
+  rep.speedups = compute_speedups(rep.results, metadata_catalog());
   return rep;
 }
 
@@ -164,21 +164,21 @@ RunReport make_slower_report() {
   RunReport r = make_base_report();
   r.context.git_sha = "fedcba987654";
   scale_timing(row(r, 16, "native"), 1.25);
-  r.speedups = compute_speedups(r.results);
+  r.speedups = compute_speedups(r.results, metadata_catalog());
   return r;
 }
 
 RunReport make_faster_report() {
   RunReport r = make_base_report();
   scale_timing(row(r, 16, "native"), 0.80);
-  r.speedups = compute_speedups(r.results);
+  r.speedups = compute_speedups(r.results, metadata_catalog());
   return r;
 }
 
 RunReport make_noisy_report() {
   RunReport r = make_base_report();
   scale_timing(row(r, 1, "nccl-2x"), 1.06);
-  r.speedups = compute_speedups(r.results);
+  r.speedups = compute_speedups(r.results, metadata_catalog());
   return r;
 }
 
@@ -186,7 +186,7 @@ RunReport make_missing_report() {
   RunReport r = make_base_report();
   std::erase_if(r.results,
                 [](const CaseResult& x) { return x.c.batch == 16 && x.impl == "native"; });
-  r.speedups = compute_speedups(r.results);
+  r.speedups = compute_speedups(r.results, metadata_catalog());
   return r;
 }
 
@@ -197,7 +197,7 @@ RunReport make_verify_report() {
   x.verify.bad_rows = 3;
   x.verify.mismatched_elements = 17;
   x.verify.first = Mismatch{"partial_o", 1, 0, 0, 5, 2, 0x3f80u, 0x3f81u};
-  r.speedups = compute_speedups(r.results);
+  r.speedups = compute_speedups(r.results, metadata_catalog());
   return r;
 }
 
@@ -221,7 +221,7 @@ RunReport make_unrelated_report() {
     x.c.head_dim = 512;
     x.bytes_per_rank = x.c.bytes_per_rank();
   }
-  r.speedups = compute_speedups(r.results);
+  r.speedups = compute_speedups(r.results, metadata_catalog());
   return r;
 }
 

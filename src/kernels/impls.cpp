@@ -1,0 +1,48 @@
+#include "kernels/impls.hpp"
+
+#include <array>
+#include <memory>
+
+#include "core/limits.hpp"
+#include "kernels/ll128_layout.hpp"
+#include "kernels/native_alltoall.hpp"
+
+namespace dcp::kernels {
+
+namespace {
+
+// The kernel's peer table and the sweep's cp limit are the same number (core/limits.hpp is its
+// home; ll128_layout.hpp should take it from there).
+static_assert(ll128::kMaxCp == kMaxCpSize, "the kernel addresses every cp the sweep accepts");
+
+std::unique_ptr<AllToAllImpl> make_native(ImplEnv& env) {
+  return std::make_unique<NativeAllToAll>(env.world());
+}
+
+constexpr std::array kRows{
+    ImplInfo{.name = kNativeName,
+             .summary = "native fused LL128 exchange: one kernel per rank moves both tensors "
+                        "through per-peer FIFOs in a mapped workspace",
+             .ops = {Op::kExchange},
+             .launches = kAllLaunches,
+             .traits = {.uses_pdl = true,
+                        .uses_workspace = true,
+                        .moves_stats = true,
+                        .exact = true,
+                        .ulp_bound = 0},
+             .needs = {.one_gpu_per_rank = false,
+                       .min_world = 1,
+                       .min_nccl = {},
+                       .peer_load_store = true},
+             .speedups_against = "*",
+             .in_default_sweep = true,
+             .make = &make_native},
+};
+
+}  // namespace
+
+std::span<const ImplInfo> native_impls() {
+  return kRows;
+}
+
+}  // namespace dcp::kernels

@@ -1,0 +1,20 @@
+#pragma once
+/// @file
+/// The registry rows of the native strategies (core/impl_info.hpp). cli/registry.cpp
+/// concatenates every layer's rows; a new native strategy is one more row here plus its own
+/// files.
+
+#include <span>
+#include <string_view>
+
+#include "core/impl_info.hpp"
+
+namespace dcp::kernels {
+
+/// The fused LL128 exchange (NativeAllToAll).
+inline constexpr std::string_view kNativeName = "native";
+
+/// The rows of this layer, in the order --help lists them.
+std::span<const ImplInfo> native_impls();
+
+}  // namespace dcp::kernels

@@ -1,0 +1,65 @@
+#pragma once
+/// @file
+/// A catalog of the shipped implementations' rows without factories, for host-only tests and
+/// fuzz targets (which build neither kernels/ nor baseline/). The full build's registry test
+/// (tests/unit/cli/test_registry.cpp) checks that every row here describes the same
+/// implementation as the real row, so the two cannot drift apart.
+
+#include <array>
+#include <string_view>
+
+#include "core/impl_info.hpp"
+
+namespace dcp::testing {
+
+/// A row without a factory: the exchange in every launch mode, exact.
+constexpr ImplInfo metadata_row(std::string_view name, bool pdl_and_workspace, bool moves_stats,
+                                ImplNeeds needs, std::string_view speedups_against,
+                                bool in_default_sweep) {
+  return ImplInfo{.name = name,
+                  .summary = "(metadata only)",
+                  .ops = {Op::kExchange},
+                  .launches = kAllLaunches,
+                  .traits = {.uses_pdl = pdl_and_workspace,
+                             .uses_workspace = pdl_and_workspace,
+                             .moves_stats = moves_stats,
+                             .exact = true,
+                             .ulp_bound = 0},
+                  .needs = needs,
+                  .speedups_against = speedups_against,
+                  .in_default_sweep = in_default_sweep,
+                  .make = nullptr};
+}
+
+constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_load_store) {
+  return ImplNeeds{.one_gpu_per_rank = one_gpu_per_rank,
+                   .min_world = 1,
+                   .min_nccl = min_nccl,
+                   .peer_load_store = peer_load_store};
+}
+
+inline constexpr std::array kMetadataRows{
+    metadata_row("native", true, true, needs(false, {}, true), "*", true),
+    metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true),
+    metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),
+    metadata_row("nccl-device", false, true, needs(true, {2, 28, 9}, true), "", true),
+    metadata_row("nccl-1x", false, false, needs(true, {2, 14, 0}, false), "", false),
+};
+
+/// A row for tests that need rows of their own: implements the exchange in every launch mode,
+/// exact, no axes of its own; adjust the copy.
+inline ImplInfo plain_row(std::string_view name) {
+  ImplInfo r;
+  r.name = name;
+  r.ops = {Op::kExchange};
+  r.launches = kAllLaunches;
+  return r;
+}
+
+/// The catalog of kMetadataRows (static storage: runs may point at its rows).
+inline const ImplCatalog& metadata_catalog() {
+  static const ImplCatalog catalog{std::span<const ImplInfo>(kMetadataRows)};
+  return catalog;
+}
+
+}  // namespace dcp::testing
