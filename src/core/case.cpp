@@ -5,8 +5,21 @@
 namespace dcp {
 
 std::string Case::exchange_key() const {
-  return fmt::format("cp={} batch={} head_dim={} stats_dim={} dtype={} launch={}", cp_size, batch,
-                     head_dim, stats_dim, to_string(dtype), to_string(launch));
+  std::string k;
+  if (op != Op::kExchange) k += fmt::format("op={} ", to_string(op));
+  k += fmt::format("cp={} ", cp_size);
+  if (!model.empty()) k += fmt::format("model={} ", model);
+  if (tokens && heads) {
+    k += fmt::format("tokens={} heads={} ", *tokens, *heads);
+  } else {
+    k += fmt::format("batch={} ", batch);
+  }
+  k += fmt::format("head_dim={} ", head_dim);
+  if (op == Op::kExchange) k += fmt::format("stats_dim={} ", stats_dim);
+  k += fmt::format("dtype={} ", to_string(dtype));
+  if (lse_base) k += fmt::format("lse={} ", to_string(*lse_base));
+  k += fmt::format("launch={}", to_string(launch));
+  return k;
 }
 
 std::string Case::key() const {

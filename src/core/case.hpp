@@ -15,17 +15,29 @@ namespace dcp {
 /// (case key, impl). Axes that do not apply to an implementation (pdl and workspace for the NCCL
 /// baselines) are std::nullopt and print as "n/a", instead of multiplying cases.
 struct Case {
-  int cp_size = 2;             ///< ranks taking part in the exchange
-  std::int64_t batch = 1;      ///< entries E (leading dims flattened); 0 = empty exchange
-  int head_dim = 128;          ///< D, elements per partial_o row
-  int stats_dim = 2;           ///< S, fp32 elements per softmax_stats row (even, >= 2)
-  DType dtype = DType::kBf16;  ///< element type of partial_o
+  Op op = Op::kExchange;   ///< what is computed: the exchange alone, or exchange + merge
+  int cp_size = 2;         ///< ranks taking part in the exchange
+  std::int64_t batch = 1;  ///< entries E (leading dims flattened); 0 = empty exchange
+  /// The user's vocabulary (issue 15): when the case was given as decode tokens x heads per rank
+  /// (--tokens/--heads or a --model preset) both are set and batch = tokens x heads; when it
+  /// was given as entries (--batch) both are empty. The key says which.
+  std::optional<std::int64_t> tokens;
+  std::optional<int> heads;
+  std::string model;                ///< the --model preset the shape came from; empty = none
+  int head_dim = 128;               ///< D, elements per partial_o row
+  int stats_dim = 2;                ///< S, fp32 elements per softmax_stats row (even, >= 2); for
+                                    ///< op reduce 1: the row's LSE
+  std::optional<LseBase> lse_base;  ///< op reduce: base of the LSEs; nullopt for the exchange
+  DType dtype = DType::kBf16;       ///< element type of partial_o
   LaunchMode launch = LaunchMode::kEager;
   std::optional<bool> pdl;                 ///< programmatic dependent launch; nullopt = n/a
   std::optional<WorkspaceKind> workspace;  ///< native workspace kind; nullopt = n/a
 
   /// Stable identifier used by reports and `compare`, e.g.
-  /// "cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=on workspace=ipc".
+  /// "cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=on workspace=ipc" or
+  /// "op=reduce cp=8 model=deepseek-v3 tokens=64 heads=16 head_dim=512 dtype=bf16 lse=2
+  /// launch=graph pdl=n/a workspace=n/a". An exchange given as entries keeps the key it had
+  /// before the op axis existed, so older reports compare with newer ones.
   [[nodiscard]] std::string key() const;
   /// The key without the impl-specific axes (pdl, workspace): rows of different
   /// implementations that share it measured the same exchange, so speedups pair them up.

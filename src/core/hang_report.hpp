@@ -49,6 +49,8 @@ struct HangChannel {
     return head == o.head && credit == o.credit && tail == o.tail && consumed == o.consumed &&
            arrived == o.arrived && consumed_known == o.consumed_known;
   }
+
+  friend bool operator==(const HangChannel&, const HangChannel&) = default;
 };
 
 /// The state of every FIFO of the ranks this process runs, after a timeout.
@@ -59,6 +61,8 @@ struct HangReport {
   int peers = 0;                      ///< cp
   int channels_per_pair = 0;          ///< FIFOs per (rank, peer)
   std::size_t idle_channels = 0;      ///< channels left out because they were idle
+
+  friend bool operator==(const HangReport&, const HangReport&) = default;
 };
 
 /// The compact text form: a summary line, then per (rank, peer) with a non-idle channel one line

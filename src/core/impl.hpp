@@ -62,6 +62,8 @@ struct ExchangeSetup {
   std::vector<StreamHandle> streams;     ///< one per local rank
   double timeout_s = kDefaultTimeoutS;   ///< device-side waits on peers give up after this
   std::optional<FaultInjection> inject;  ///< testing aid; the impl honours what applies to it
+  /// LL128 strategies may run over paths not validated for LL128 (MeasureOptions).
+  bool allow_unvalidated_path = false;
 };
 
 class AllToAllImpl {

@@ -6,21 +6,6 @@
 
 namespace dcp {
 
-std::string_view to_string(Op v) {
-  switch (v) {
-    case Op::kExchange:
-      return "exchange";
-  }
-  return "?";
-}
-
-std::optional<Op> parse_op(std::string_view s) {
-  for (Op v : kAllOps) {
-    if (to_string(v) == s) return v;
-  }
-  return std::nullopt;
-}
-
 bool speedup_pairs_with(const ImplInfo& row, std::string_view other) {
   if (other == row.name || row.speedups_against.empty()) return false;
   if (row.speedups_against == "*") return true;

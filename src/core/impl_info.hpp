@@ -32,14 +32,6 @@ namespace dcp {
 class AllToAllImpl;
 class World;
 
-/// What an implementation computes. Only the exchange exists today; issue 15 adds the reduce
-/// (merge of partial outputs), with its own enumerator, flag and case axis.
-enum class Op { kExchange };
-
-inline constexpr std::array kAllOps{Op::kExchange};
-std::string_view to_string(Op v);
-std::optional<Op> parse_op(std::string_view s);
-
 /// A set of values of a small enumeration (at most 32 values), usable in constant rows.
 template <typename E>
 class EnumSet {

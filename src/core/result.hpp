@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/accuracy.hpp"
 #include "core/case.hpp"
+#include "core/hang_report.hpp"
 #include "core/impl_info.hpp"
 #include "core/rank_info.hpp"
 #include "core/stats.hpp"
@@ -55,6 +57,15 @@ struct Timing {
   friend bool operator==(const Timing&, const Timing&) = default;
 };
 
+/// One part of a multi-kernel strategy (e.g. "exchange", "merge"), timed alone the same way as
+/// the whole, in the same run.
+struct PartTiming {
+  std::string name;
+  Timing timing;
+
+  friend bool operator==(const PartTiming&, const PartTiming&) = default;
+};
+
 struct CaseResult {
   Case c;
   std::string impl;
@@ -66,6 +77,13 @@ struct CaseResult {
   std::uint64_t bytes_per_rank = 0;   ///< Case::bytes_per_rank (the nccl-tests "size")
   std::uint64_t workspace_bytes = 0;  ///< per-rank workspace of the impl, 0 if none
   std::string detail;                 ///< impl detail worth keeping (channels, NCCL path, ...)
+  /// Op reduce: the merged outputs against the CPU reference (bits) and fp64 (ulps), over every
+  /// verified call and rank. Absent for the exchange, whose check is `verify`.
+  std::optional<Accuracy> accuracy;
+  /// Strategies made of several launches: each part timed alone, same method, same run.
+  std::vector<PartTiming> parts;
+  /// A device-side timeout ended this case: the state of the exchange's FIFOs read after it.
+  std::optional<HangReport> hang;
 
   friend bool operator==(const CaseResult&, const CaseResult&) = default;
 };

@@ -45,6 +45,9 @@ struct MeasureOptions {
   std::int64_t stress_calls =
       0;  ///< --stress N: N calls with fresh inputs, every row checked; 0 = off
   std::optional<FaultInjection> inject;  ///< --inject (testing aid)
+  /// --allow-unvalidated-path: run LL128 strategies over rank pairs whose path is not validated
+  /// for LL128's ordering contract (not NVLink); the report records that it was used.
+  bool allow_unvalidated_path = false;
 
   friend bool operator==(const MeasureOptions&, const MeasureOptions&) = default;
 };

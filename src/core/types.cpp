@@ -30,6 +30,26 @@ std::string join_names(const std::array<E, N>& all) {
 
 }  // namespace
 
+std::string_view to_string(Op v) {
+  switch (v) {
+    case Op::kExchange:
+      return "exchange";
+    case Op::kReduce:
+      return "reduce";
+  }
+  return "?";
+}
+
+std::string_view to_string(LseBase v) {
+  switch (v) {
+    case LseBase::kE:
+      return "e";
+    case LseBase::kTwo:
+      return "2";
+  }
+  return "?";
+}
+
 std::string_view to_string(DType v) {
   switch (v) {
     case DType::kBf16:
@@ -66,6 +86,12 @@ std::string_view to_string(LaunchMode v) {
   return "?";
 }
 
+std::optional<Op> parse_op(std::string_view s) {
+  return parse_from(s, kAllOps);
+}
+std::optional<LseBase> parse_lse_base(std::string_view s) {
+  return parse_from(s, kAllLseBases);
+}
 std::optional<DType> parse_dtype(std::string_view s) {
   return parse_from(s, kAllDTypes);
 }
@@ -76,6 +102,12 @@ std::optional<LaunchMode> parse_launch(std::string_view s) {
   return parse_from(s, kAllLaunchModes);
 }
 
+std::string accepted_ops() {
+  return join_names(kAllOps);
+}
+std::string accepted_lse_bases() {
+  return join_names(kAllLseBases);
+}
 std::string accepted_dtypes() {
   return join_names(kAllDTypes);
 }

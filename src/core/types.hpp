@@ -8,12 +8,24 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace dcp {
+
+/// What a case computes (the `op` axis).
+enum class Op {
+  kExchange,  ///< the all-to-all alone: every rank receives its peers' rows bit-exact
+  kReduce,    ///< the exchange, then the merge of the partial outputs with their LSEs
+              ///< (dcp-reduce-spec.md §2) into out[E, D] and lse_out[E] on every rank
+};
+
+/// Base of the log-sum-exp values of `--op reduce` (FlashInfer's MLA kernels return base 2,
+/// FlashAttention-style kernels base e; mixing them is a silent bug engines have hit).
+enum class LseBase : std::uint8_t { kE = 0, kTwo = 1 };
 
 /// Element type of partial_o. softmax_stats is always fp32.
 enum class DType { kBf16, kFp16 };
@@ -33,16 +45,22 @@ enum class LaunchMode {
   kGraph,      ///< K calls captured in a CUDA graph; one sample = one replay, reported per call
 };
 
+inline constexpr std::array kAllOps{Op::kExchange, Op::kReduce};
+inline constexpr std::array kAllLseBases{LseBase::kE, LseBase::kTwo};
 inline constexpr std::array kAllDTypes{DType::kBf16, DType::kFp16};
 inline constexpr std::array kAllWorkspaceKinds{WorkspaceKind::kAuto, WorkspaceKind::kIpc,
                                                WorkspaceKind::kFabric, WorkspaceKind::kSim};
 inline constexpr std::array kAllLaunchModes{LaunchMode::kEager, LaunchMode::kPipelined,
                                             LaunchMode::kGraph};
 
+std::string_view to_string(Op v);
+std::string_view to_string(LseBase v);
 std::string_view to_string(DType v);
 std::string_view to_string(WorkspaceKind v);
 std::string_view to_string(LaunchMode v);
 
+std::optional<Op> parse_op(std::string_view s);
+std::optional<LseBase> parse_lse_base(std::string_view s);
 std::optional<DType> parse_dtype(std::string_view s);
 std::optional<WorkspaceKind> parse_workspace(std::string_view s);
 std::optional<LaunchMode> parse_launch(std::string_view s);
@@ -55,6 +73,8 @@ constexpr std::size_t element_bytes(DType) {
 inline constexpr std::size_t kStatsElementBytes = 4;
 
 /// "a|b|c": the accepted names, for error messages and --help.
+std::string accepted_ops();
+std::string accepted_lse_bases();
 std::string accepted_dtypes();
 std::string accepted_workspaces();
 std::string accepted_launches();

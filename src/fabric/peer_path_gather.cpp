@@ -10,7 +10,8 @@ namespace dcp::fabric {
 
 PeerPathTable gather_peer_paths(const World& world, const GpuIdentity& mine) {
   std::vector<GpuIdentity> ids;
-  for (const auto& text : world.allgather_strings(encode_identity(mine), "peer paths: identities")) {
+  for (const auto& text :
+       world.allgather_strings(encode_identity(mine), "peer paths: identities")) {
     ids.push_back(decode_identity(text, "peer paths: a rank's GPU identity"));
   }
   const Nvml nvml;

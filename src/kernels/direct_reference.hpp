@@ -39,11 +39,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/accuracy.hpp"
 #include "core/shape.hpp"
 #include "core/verify.hpp"
 #include "kernels/direct_layout.hpp"
 #include "kernels/direct_protocol.hpp"
-#include "merge/accuracy.hpp"
 #include "merge/merge_routine.hpp"
 
 namespace dcp::kernels::direct {
@@ -73,7 +73,7 @@ struct EmulationOptions {
   int ctas = 2;                    ///< fused: co-residency budget (CTAs per grid); staged: max
                                    ///< CTAs of the write and wait launches
   std::int64_t block_entries = 0;  ///< entries per block; 0: block_entries_for
-  std::chrono::milliseconds timeout{2000};          ///< per flag wait
+  std::chrono::milliseconds timeout{30000};  ///< per flag wait; generous (2 CI cores under load)
   std::vector<std::pair<int, std::uint32_t>> skip;  ///< (rank, call): the rank skips that call
   Hook hook;
   ProgramMutation mutate;      ///< tests only: break the protocol on purpose
@@ -84,7 +84,7 @@ struct EmulationOptions {
 /// Result of one run (several calls).
 struct EmulationResult {
   VerifyOutcome verify;           ///< exchange: over every (rank, call) that completed
-  merge::Accuracy accuracy;       ///< reduce: over every (rank, call) that completed
+  Accuracy accuracy;              ///< reduce: over every (rank, call) that completed
   std::vector<ErrorInfo> errors;  ///< valid error records after the run
   std::uint32_t completed = 0;    ///< (rank, call) pairs that completed without error
   std::uint32_t failed = 0;       ///< (rank, call) pairs that stopped on an error

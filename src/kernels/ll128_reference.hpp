@@ -91,10 +91,13 @@ enum class Delivery {
 
 /// Options of one emulated call.
 struct EmulationOptions {
-  int channels = 0;                         ///< 0: channel_count(shape, geometry.max_channels)
-  std::chrono::milliseconds timeout{2000};  ///< per wait, from the last progress
-  std::optional<FaultInjection> fault;      ///< skip-launch / corrupt-line, as on the GPU
-  bool shuffle_payload_stores = true;       ///< kWholeLine: payload words in random order
+  int channels = 0;  ///< 0: channel_count(shape, geometry.max_channels)
+  /// Per wait, from the last progress. Generous: the emulation runs a thread per warp (thousands
+  /// at cp = 8) on a CI machine of 2 cores, possibly under other tests' load; only the fault
+  /// tests, which expect a timeout, set a short one.
+  std::chrono::milliseconds timeout{30000};
+  std::optional<FaultInjection> fault;  ///< skip-launch / corrupt-line, as on the GPU
+  bool shuffle_payload_stores = true;   ///< kWholeLine: payload words in random order
   /// As on the GPU: where ll128::single_warp_allowed, one task per (peer, channel) sends its
   /// whole stream and only then receives; false: separate sender and receiver tasks.
   bool single_warp = true;

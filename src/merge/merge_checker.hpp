@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "core/cuda_raii.hpp"
-#include "merge/accuracy.hpp"
+#include "core/accuracy.hpp"
 #include "merge/merge_shape.hpp"
 
 namespace dcp::merge {

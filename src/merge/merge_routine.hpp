@@ -39,15 +39,15 @@
 
 #include <cstdint>
 
+#include "core/types.hpp"
 #include "merge/exp_log.hpp"
 #include "merge/half_convert.hpp"
 #include "merge/rounded_ops.hpp"
 
 namespace dcp::merge {
 
-/// Base of the LSE values (and of lse_out). FlashInfer's MLA kernels return base-2 LSEs,
-/// FlashAttention-style kernels base e; mixing them is a silent bug.
-enum class LseBase : std::uint8_t { kE = 0, kTwo = 1 };
+/// Base of the LSE values (and of lse_out): core's enumeration (core/types.hpp).
+using LseBase = dcp::LseBase;
 
 /// Most sources the routine handles (the live-source mask is 64 bits).
 inline constexpr int kMaxCp = 64;

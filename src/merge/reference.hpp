@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "merge/accuracy.hpp"
+#include "core/accuracy.hpp"
 #include "merge/merge_shape.hpp"
 
 namespace dcp::merge {

@@ -321,5 +321,35 @@ TEST(Case, BytesFollowTheShapes) {
   EXPECT_EQ(c.bytes_per_rank(), 4u * 16u * 1032u);
 }
 
+TEST(Case, KeysNameTheOperationAndTheVocabulary) {
+  Case c;  // an exchange given as entries keeps the key it had before the op axis existed
+  c.cp_size = 2;
+  c.batch = 16;
+  c.launch = LaunchMode::kGraph;
+  EXPECT_EQ(c.exchange_key(), "cp=2 batch=16 head_dim=128 stats_dim=2 dtype=bf16 launch=graph");
+  EXPECT_EQ(c.key(), c.exchange_key() + " pdl=n/a workspace=n/a");
+
+  Case r = c;  // a reduce given in the user's terms: tokens x heads of a model preset
+  r.op = Op::kReduce;
+  r.cp_size = 8;
+  r.model = "deepseek-v3";
+  r.tokens = 64;
+  r.heads = 16;
+  r.batch = 64 * 16;
+  r.head_dim = 512;
+  r.stats_dim = 1;
+  r.lse_base = LseBase::kTwo;
+  EXPECT_EQ(r.exchange_key(),
+            "op=reduce cp=8 model=deepseek-v3 tokens=64 heads=16 head_dim=512 dtype=bf16 lse=2 "
+            "launch=graph");
+  Case b = r;  // the same reduce given as entries: a different key
+  b.tokens.reset();
+  b.heads.reset();
+  b.model.clear();
+  EXPECT_EQ(b.exchange_key(),
+            "op=reduce cp=8 batch=1024 head_dim=512 dtype=bf16 lse=2 launch=graph");
+  EXPECT_NE(b.key(), r.key());
+}
+
 }  // namespace
 }  // namespace dcp

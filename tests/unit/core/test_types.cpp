@@ -30,7 +30,17 @@ TEST(Types, OpNamesRoundTrip) {
   for (auto v : kAllOps)
     EXPECT_EQ(parse_op(to_string(v)), v);
   EXPECT_EQ(to_string(Op::kExchange), "exchange");
-  EXPECT_FALSE(parse_op("reduce").has_value());  // issue 15 adds it, with its validation
+  EXPECT_EQ(to_string(Op::kReduce), "reduce");
+  EXPECT_FALSE(parse_op("merge").has_value());
+  EXPECT_EQ(accepted_ops(), "exchange|reduce");
+}
+
+TEST(Types, LseBaseNamesRoundTrip) {
+  for (auto v : kAllLseBases)
+    EXPECT_EQ(parse_lse_base(to_string(v)), v);
+  EXPECT_EQ(accepted_lse_bases(), "e|2");
+  EXPECT_FALSE(parse_lse_base("10").has_value());
+  EXPECT_FALSE(parse_lse_base("E").has_value());
 }
 
 TEST(Fault, ParsesKindAndRank) {

@@ -34,7 +34,7 @@ EmulationOptions options_for(Scheme scheme, bool reduce, int ctas = 3) {
   o.scheme = scheme;
   o.reduce = reduce;
   o.ctas = ctas;
-  o.timeout = milliseconds(5000);
+  o.timeout = milliseconds(30000);  // generous: 2 CI cores, possibly under load
   return o;
 }
 
@@ -210,7 +210,7 @@ TEST_P(DirectEmulationFaults, PeerAheadIsReportedAtOnce) {
   const int cp = 2;
   Emulator em(test_geometry(cp));
   EmulationOptions o = options_for(GetParam(), false);
-  o.timeout = milliseconds(5000);
+  o.timeout = milliseconds(30000);  // generous: 2 CI cores, possibly under load
   o.mutate = [](int rank, std::uint32_t, int, std::vector<Program>& programs) {
     if (rank != 0) return;
     for (Program& p : programs) {

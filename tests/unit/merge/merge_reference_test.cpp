@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "merge/accuracy.hpp"
+#include "core/accuracy.hpp"
 #include "merge/exact_merge.hpp"
 #include "merge/merge_plan.hpp"
 #include "merge/reference.hpp"

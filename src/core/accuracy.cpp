@@ -1,11 +1,11 @@
-// Accuracy's arithmetic and its one-line summary (merge/accuracy.hpp).
-#include "merge/accuracy.hpp"
+// Accuracy's arithmetic and its one-line summary (core/accuracy.hpp).
+#include "core/accuracy.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace dcp::merge {
+namespace dcp {
 
 double Accuracy::ulp_mean() const {
   return elements_checked == 0 ? 0.0 : ulp_sum / static_cast<double>(elements_checked);
@@ -42,4 +42,4 @@ std::string Accuracy::summary() const {
   return s;
 }
 
-}  // namespace dcp::merge
+}  // namespace dcp

@@ -2,8 +2,8 @@
 /// @file
 /// Accuracy: what a check of merged outputs found, against the bit-exact reference (the merge
 /// routine on the expected inputs) and against an fp64 computation of the same merge. Plain
-/// CUDA-free data, filled by the host checker (merge/reference.hpp) and the device checker
-/// (merge/merge_checker.hpp), printed by report/.
+/// CUDA-free data in core, so that a run's results carry it: filled by the host checker
+/// (merge/reference.hpp) and the device checker (merge/merge_checker.hpp), printed by report/.
 ///
 /// Units (merge/ulp.hpp defines them precisely):
 ///  - an output element's error is |got - exact| in units of the output type's ulp at the exact
@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-namespace dcp::merge {
+namespace dcp {
 
 /// The first output value (in entry order, then element order, lse_out after the elements of
 /// its row) whose bits differ from the reference.
@@ -57,6 +57,8 @@ struct Accuracy {
   /// One line for humans: "rows 1024/1024 identical, max 0.73 ulp (mean 0.21), lse max ..."
   /// or the first difference located.
   [[nodiscard]] std::string summary() const;
+
+  friend bool operator==(const Accuracy&, const Accuracy&) = default;
 };
 
-}  // namespace dcp::merge
+}  // namespace dcp
