@@ -25,8 +25,12 @@ namespace dcp {
 /// Same type as cudaStream_t, without including CUDA headers.
 using StreamHandle = CUstream_st*;
 
-/// Device pointers to one rank's four tensors for one input/output set.
-/// in_o/out_o: [E, cp, D] bf16/fp16; in_stats/out_stats: [E, cp, S] fp32; all contiguous.
+/// Device pointers to one rank's four tensors for one input/output set, all contiguous.
+///   op exchange: in_o, out_o [E, cp, D] bf16/fp16; in_stats, out_stats [E, cp, S] fp32.
+///   op reduce:   in_o = partial_o [E, cp, D] (row (e, p): this rank's partial output of entry e
+///                for destination rank p), in_stats = lse [E, cp] fp32 (S = 1), out_o = out
+///                [E, D] (the merged output of this rank's own entries, same dtype), out_stats =
+///                lse_out [E] fp32 (same base as the inputs).
 struct RankBuffers {
   const void* in_o = nullptr;
   const void* in_stats = nullptr;
@@ -87,9 +91,20 @@ class AllToAllImpl {
   /// across ranks where the implementation needs it). Called before any run().
   virtual void setup(const ExchangeSetup& s) = 0;
 
-  /// Enqueues one exchange on every local stream using ring set `slot`: no host
-  /// synchronisation, no allocation, capturable into a CUDA graph.
+  /// Enqueues one exchange (op reduce: exchange and merge) on every local stream using ring set
+  /// `slot`: no host synchronisation, no allocation, capturable into a CUDA graph.
   virtual void run(std::size_t slot) = 0;
+
+  /// Strategies made of several launches name their parts (e.g. {"exchange", "merge"}); the
+  /// runner then times each part alone with run_part(), the same way and in the same run as the
+  /// whole. Empty (the default): one part, nothing to split.
+  [[nodiscard]] virtual std::vector<std::string> parts() const { return {}; }
+  /// Enqueues part `part` (index into parts()) of one call on ring set `slot`, with the same
+  /// rules as run(). Running every part in order is one whole call.
+  virtual void run_part(std::size_t slot, std::size_t part) {
+    (void)part;
+    run(slot);
+  }
 
   /// Called after the streams were synchronised: throws TimeoutError when a device-side wait on
   /// a peer expired (naming rank, peer and what was awaited), or another dcp::Error for a
