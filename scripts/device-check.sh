@@ -6,7 +6,8 @@
 #
 #   scripts/device-check.sh [--bin DIR] [--tag NAME] STEP...
 # Steps (run in the order given):
-#   tests     GPU test binaries, and the MPI tests that need a GPU (2 ranks on one GPU)
+#   tests     every GPU test binary under BIN/tests (scripts/pack-device.sh puts them there), and
+#             the MPI tests that need a GPU (2 ranks on one GPU)
 #   default   plain dcpbench (the built-in default sweep; one GPU: simulated cp=2,4)
 #   matrix    the native exchange over the full shape set in sim mode (cp 1..16, B 0..4096,
 #             D 128/512, S 2/4/6, bf16/fp16, eager/graph, PDL on/off), every case verified
@@ -14,12 +15,16 @@
 #   inject    --inject skip-launch, corrupt-line, skip-init, row-order, kill (sim): expected exit
 #             codes and messages
 #   sanitize  compute-sanitizer memcheck, racecheck, synccheck over the native exchange (sim)
-#   diag      dcpbench diag (full) on every visible GPU
+#   diag      dcpbench diag (full) on every visible GPU, then again with --explain
+#   reduce    --op reduce: every strategy at the model presets' shapes (sim), every byte checked
+#   speed     the native exchange's before/after timing (docs/perf/native-speed.md): parent
+#             kernel vs new vs build options, SASS facts, floors (needs BIN/speed)
 #   anchors   graph/eager timing of the reference's anchor shapes, 3 repetitions (sim)
 #   mpi2      everything that needs 2 GPUs: mpirun -np 2 sweeps, stress, inject (skipped with
 #             fewer than 2 GPUs)
 set -uo pipefail
 BIN=build/bin
+[ -x device-bin/dcpbench ] && BIN=device-bin
 TAG=$(hostname)
 steps=()
 while [ $# -gt 0 ]; do
@@ -29,9 +34,11 @@ while [ $# -gt 0 ]; do
     *) steps+=("$1"); shift ;;
   esac
 done
-[ ${#steps[@]} -gt 0 ] || steps=(tests default matrix stress inject anchors diag sanitize mpi2)
+[ ${#steps[@]} -gt 0 ] || steps=(tests default reduce matrix stress inject anchors diag sanitize speed mpi2)
 OUT=${OUT:-$PWD/device-out}
-R=$OUT/results
+# Logs and reports are gathered outside $OUT and come back as one tarball (the device tool
+# returns at most 8 files).
+R=$(mktemp -d)/results
 mkdir -p "$R"
 DCP=$BIN/dcpbench
 NCCL_LIB=/opt/torch/.venv/lib/python3.12/site-packages/nvidia/nccl/lib
@@ -64,8 +71,10 @@ run_step() {
 for step in "${steps[@]}"; do
   case "$step" in
   tests)
-    for t in native_exchange_test baseline_nccl_gpu_test diag_probes_gpu_test; do
-      [ -x "$BIN/tests/$t" ] && run_step "test-$t" 0 "$BIN/tests/$t"
+    for t in "$BIN"/tests/*; do
+      n=$(basename "$t")
+      case "$n" in mpi_*) continue ;; esac
+      [ -x "$t" ] && run_step "test-$n" 0 timeout 400 "$t"
     done
     [ -x "$BIN/tests/mpi_fabric_workspace_test" ] && run_step test-fabric-ipc-same-gpu-np2 0 \
       "${MPIRUN[@]}" -np 2 "$BIN/tests/mpi_fabric_workspace_test" --same-gpu
@@ -110,9 +119,33 @@ for step in "${steps[@]}"; do
           -n 2 -w 1 --timeout 30 --no-files
       done
     done
+    [ -x "$BIN/tests/merge_kernel_test" ] && run_step sanitize-memcheck-merge 0 timeout 400 \
+      compute-sanitizer --tool memcheck --error-exitcode 99 "$BIN/tests/merge_kernel_test"
     ;;
   diag)
     run_step diag 0 "$DCP" diag --json "$R/diag-$TAG.json"
+    run_step diag-explain 0 "$DCP" diag --explain --json "$R/diag-explain-$TAG.json"
+    ;;
+  reduce)
+    if "$DCP" list --impls 2>/dev/null | grep -q reduce; then
+      run_step reduce-presets 0 timeout 400 "$DCP" -q --workspace sim --op reduce \
+        --model deepseek-v3,kimi-k2,llama-3-70b --tokens 1,8,16,64,256 --cp-size 2,4,8 \
+        --launch graph -w 20 -n 200 --json "$R/reduce-$TAG.json" --csv "$R/reduce-$TAG.csv"
+      run_step reduce-stress 0 timeout 300 "$DCP" -q --workspace sim --op reduce \
+        --model deepseek-v3 --tokens 1,64,256 --cp-size 2,4 --launch eager,graph --stress 40 \
+        --json "$R/reduce-stress-$TAG.json" --csv /dev/null
+    else
+      note reduce SKIP "this dcpbench has no --op reduce"
+    fi
+    ;;
+  speed)
+    if [ -d "$BIN/speed" ]; then
+      run_step speed 0 env BIN="$BIN/speed" OUT="$R/speed" SAMPLES=1000 VSAMPLES=1000 \
+        timeout 420 tests/gpu/native_speed_run.sh vtest sass anchors variants floors
+      grep -h "^ROW" "$R"/speed/logs/*anchors.log "$R"/speed/logs/floors.log > "$R/speed-rows.txt" 2>/dev/null
+    else
+      note speed SKIP "no $BIN/speed (scripts/pack-device.sh with build-speed/)"
+    fi
     ;;
   anchors)
     for rep in 1 2 3; do
@@ -137,6 +170,8 @@ for step in "${steps[@]}"; do
       --json "$R/mpi2-stress-$TAG.json" --csv /dev/null
     run_step mpi2-skip-launch 3 timeout 30 "${MPIRUN[@]}" -np 2 "$DCP" -q --impl native \
       --batch 16 --launch eager -n 5 --timeout 2 --inject skip-launch:1 --no-files
+    run_step mpi2-ll128-order 0 "${MPIRUN[@]}" -np 2 "$DCP" diag --checks ll128_order \
+      --ll128-lines 100000000 --json "$R/mpi2-ll128-order-$TAG.json"
     run_step mpi2-fabric 3 "${MPIRUN[@]}" -np 2 "$DCP" -q --impl native --workspace fabric \
       --batch 1 -n 5 --no-files
     ;;
