@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -50,6 +51,12 @@ void print_error(const std::string& tag, const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Kernels that wait on one another inside one process (sim mode: every rank's kernels; diag's
+  // probes) must all be loaded before any of them spins: under lazy module loading (CUDA >= 12.2
+  // default) a first launch waits for running work, so a spinning waiter would time out before
+  // its peer kernel starts. Loading everything at CUDA init costs a few ms once; a user's own
+  // CUDA_MODULE_LOADING is kept.
+  setenv("CUDA_MODULE_LOADING", "EAGER", 0);
   dcp::cli::Session session;
   session.argc = &argc;
   session.argv = &argv;

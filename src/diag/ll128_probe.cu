@@ -220,7 +220,15 @@ void validate_ll128_params(const Ll128ProbeParams& p) {
 }
 
 Ll128Probe::Ll128Probe()
-    : writer_result_(sizeof(WriterResult)), reader_result_(sizeof(ReaderResult)) {}
+    : writer_result_(sizeof(WriterResult)), reader_result_(sizeof(ReaderResult)) {
+  // Load both kernels now. Under CUDA's lazy module loading (the default since CUDA 12.2) the
+  // first launch of a kernel loads it, and that load waits for work already running on the
+  // device: a writer launched while the reader spins would start only after the reader timed
+  // out. Seen on an H200 (2026-12-05, diag_ll128_gpu_test): 0 lines read, 10 s of timeouts.
+  cudaFuncAttributes attr{};
+  DCP_CUDA_CHECK(cudaFuncGetAttributes(&attr, ll128_writer_kernel));
+  DCP_CUDA_CHECK(cudaFuncGetAttributes(&attr, ll128_reader_kernel));
+}
 
 void Ll128Probe::launch_writer(void* ring, const std::uint64_t* credit, const Ll128ProbeParams& p,
                                cudaStream_t stream) {
