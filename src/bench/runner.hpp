@@ -55,8 +55,9 @@ struct SweepOutcome {
 ///    (merge::DeviceMergeChecker), recorded in CaseResult::accuracy. A row with traits.exact
 ///    fails (verify_failed) on any differing bit; a row that is not exact passes when every
 ///    element's error is within traits.ulp_bound x cp output-type ulps of the terms'
-///    magnitude (Accuracy::cond_ulp_max) and every lse_out within traits.ulp_bound x cp fp32 ulps
-///    (Accuracy::lse_ulp_max), and fails otherwise.
+///    magnitude (Accuracy::cond_ulp_max) and every lse_out is bit-identical to the reference
+///    (Accuracy::lse_differing = 0: every strategy computes lse_out with the merge routine),
+///    and fails otherwise.
 /// Strategies with parts (AllToAllImpl::parts) get each part timed alone, in the same run.
 ///
 /// Verification failures are recorded in the results (status verify_failed) and the sweep goes

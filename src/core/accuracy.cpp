@@ -20,6 +20,7 @@ void Accuracy::merge(const Accuracy& other) {
   rows_identical += other.rows_identical;
   elements_checked += other.elements_checked;
   values_differing += other.values_differing;
+  lse_differing += other.lse_differing;
   ulp_max = std::max(ulp_max, other.ulp_max);
   ulp_sum += other.ulp_sum;
   lse_ulp_max = std::max(lse_ulp_max, other.lse_ulp_max);

@@ -39,6 +39,7 @@ struct Accuracy {
   std::uint64_t rows_identical = 0;    ///< rows bit-identical to the reference
   std::uint64_t elements_checked = 0;  ///< output elements compared (D per row)
   std::uint64_t values_differing = 0;  ///< elements and lse_outs whose bits differ
+  std::uint64_t lse_differing = 0;     ///< lse_outs whose bits differ (within values_differing)
   double ulp_max = 0.0;                ///< largest element error vs fp64, output-type ulps
   double ulp_sum = 0.0;                ///< sum of element errors (mean = / elements_checked)
   double lse_ulp_max = 0.0;            ///< largest lse_out error vs fp64, fp32 ulps (above)

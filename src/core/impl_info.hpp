@@ -66,8 +66,8 @@ struct ImplTraits {
   bool exact = true;            ///< outputs bit-identical to the CPU reference
   /// When not exact (op reduce): the largest error allowed, per source of the merge, in
   /// output-type ulps at the magnitude of the merged terms (Accuracy::cond_ulp_max): a case of
-  /// cp ranks passes when every element is within ulp_bound x cp of them and every lse_out
-  /// within ulp_bound x cp fp32 ulps (Accuracy::lse_ulp_max). 0 when exact.
+  /// cp ranks passes when every element is within ulp_bound x cp of them, and lse_out is still
+  /// bit-identical to the reference (the merge routine's). 0 when exact.
   int ulp_bound = 0;
 };
 

@@ -31,6 +31,7 @@ struct CheckAccumulator {
   unsigned long long rows_identical;
   unsigned long long elements_checked;
   unsigned long long values_differing;
+  unsigned long long lse_differing;
   unsigned long long ulp_max_bits;  ///< bits of a non-negative double: ordered as integers
   unsigned long long lse_ulp_max_bits;
   unsigned long long cond_ulp_max_bits;
@@ -91,6 +92,7 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
   const int d = a.shape.head_dim;
   const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
   unsigned long long rows = 0, identical = 0, differing = 0, elements = 0, key = kNoKey;
+  unsigned long long lse_differing = 0;
   double ulp_max = 0, ulp_sum = 0, lse_max = 0, lse_sum = 0, cond_max = 0;
   for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * kWarps + warp; e < a.shape.entries;
        e += warps) {
@@ -132,6 +134,7 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
       if (float_bits(got) != float_bits(lse_out_s[warp])) {
         row_differs = true;
         ++differing;
+        ++lse_differing;
         const unsigned long long kk = static_cast<unsigned long long>(e) * (d + 1) + d;
         if (kk < key) key = kk;
       }
@@ -160,6 +163,7 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
     atomicAdd(&acc->rows_identical, identical);
     atomicAdd(&acc->elements_checked, elements);
     if (differing) atomicAdd(&acc->values_differing, differing);
+    if (lse_differing) atomicAdd(&acc->lse_differing, lse_differing);
     atomicMax(&acc->ulp_max_bits, static_cast<unsigned long long>(__double_as_longlong(ulp_max)));
     atomicMax(&acc->cond_ulp_max_bits,
               static_cast<unsigned long long>(__double_as_longlong(cond_max)));
@@ -244,6 +248,7 @@ Accuracy DeviceMergeChecker::collect() {
   r.rows_identical = h.rows_identical;
   r.elements_checked = h.elements_checked;
   r.values_differing = h.values_differing;
+  r.lse_differing = h.lse_differing;
   r.ulp_max = bits_to_double(h.ulp_max_bits);
   r.ulp_sum = h.ulp_sum;
   r.lse_ulp_max = bits_to_double(h.lse_ulp_max_bits);

@@ -129,6 +129,7 @@ Accuracy check_merge_inputs(const MergeShape& shape, const std::uint16_t* recv_o
     if (float_bits(got_lse) != float_bits(want_lse)) {
       row_identical = false;
       ++acc.values_differing;
+      ++acc.lse_differing;
       if (!acc.first) {
         acc.first = MergeDifference{dst, call, e, -1, float_bits(got_lse), float_bits(want_lse)};
       }

@@ -5,6 +5,7 @@
 // and stays small where sources cancel.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -111,6 +112,20 @@ TEST(MergeAccuracy, ErrorInUlpsOfTheTermsIsAtMostTheErrorAtTheExactValue) {
   EXPECT_FALSE(b.identical());
   EXPECT_GT(b.cond_ulp_max, 0.5);
   EXPECT_LE(b.cond_ulp_max, 3.0);
+  EXPECT_EQ(b.lse_differing, 0u);
+  // One lse_out off by one bit: counted as an lse_out difference.
+  std::vector<float> lse = ref.lse_out;
+  for (float& l : lse) {
+    if (l > 1.0f) {
+      l = std::nextafter(l, 100.0f);
+      break;
+    }
+  }
+  const Accuracy c = check_merge_host(shape, kSeed, 1, 2, ref.out.data(), lse.data());
+  EXPECT_EQ(c.lse_differing, 1u);
+  EXPECT_EQ(c.values_differing, 1u);
+  ASSERT_TRUE(c.first.has_value());
+  EXPECT_EQ(c.first->element, -1);
 }
 
 }  // namespace
