@@ -21,6 +21,8 @@ inline constexpr std::string_view kNccl2xName = "nccl-2x";
 inline constexpr std::string_view kNcclFusedName = "nccl-fused";
 inline constexpr std::string_view kNcclDeviceName = "nccl-device";
 inline constexpr std::string_view kNccl1xName = "nccl-1x";
+inline constexpr std::string_view kNcclPackedName = "nccl-packed";
+inline constexpr std::string_view kNcclAgRsName = "nccl-ag-rs";
 
 /// Oldest NCCL the host-API baselines run on: ncclCommInitRankConfig with a non-blocking config.
 inline constexpr LibVersion kHostApiMinNccl{2, 14, 0};

@@ -15,14 +15,29 @@ std::size_t align_up(std::size_t v) {
 }
 }  // namespace
 
-BlockLayout::BlockLayout(const ExchangeShape& s) {
+TensorBytes TensorBytes::exchange(const ExchangeShape& s) {
   const auto o = static_cast<std::size_t>(s.o_bytes());
   const auto st = static_cast<std::size_t>(s.stats_bytes());
+  return TensorBytes{o, st, o, st};
+}
+
+TensorBytes TensorBytes::reduce(const ExchangeShape& s) {
+  const auto entries = static_cast<std::size_t>(s.entries);
+  const auto rows = static_cast<std::size_t>(s.rows());
+  const auto row = static_cast<std::size_t>(s.o_row_bytes());
+  return TensorBytes{rows * row, rows * sizeof(float), entries * row, entries * sizeof(float)};
+}
+
+TensorBytes TensorBytes::of(const Case& c) {
+  return c.op == Op::kReduce ? reduce(c.shape()) : exchange(c.shape());
+}
+
+BlockLayout::BlockLayout(const TensorBytes& t) {
   in_o = 0;
-  in_stats = align_up(o);
-  out_o = in_stats + align_up(st);
-  out_stats = out_o + align_up(o);
-  total = std::max(kAlign, out_stats + align_up(st));
+  in_stats = align_up(t.in_o);
+  out_o = in_stats + align_up(t.in_stats);
+  out_stats = out_o + align_up(t.out_o);
+  total = std::max(kAlign, out_stats + align_up(t.out_stats));
 }
 
 void* CudaMallocAllocator::allocate(std::size_t bytes) {
@@ -35,9 +50,9 @@ void CudaMallocAllocator::release(void* ptr) noexcept {
   DCP_CUDA_CHECK_NOEXCEPT(cudaFree(ptr));
 }
 
-BufferRing::BufferRing(const ExchangeShape& shape, int sets, int local_ranks,
+BufferRing::BufferRing(const TensorBytes& tensors, int sets, int local_ranks,
                        BufferAllocator& alloc)
-    : layout_(shape), alloc_(alloc) {
+    : layout_(tensors), alloc_(alloc) {
   sets_.resize(static_cast<std::size_t>(sets));
   for (auto& set : sets_) {
     for (int l = 0; l < local_ranks; ++l) {

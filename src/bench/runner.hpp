@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,16 +35,36 @@ using ProgressFn = std::function<void(std::size_t, std::size_t, const PlannedRun
 struct SweepOutcome {
   std::vector<CaseResult> results;
   std::vector<LaunchFloor> launch_floors;
+  /// True when a host-side wait timed out (TimeoutError, HangError included): the last result is
+  /// that case, status error (with its HangReport where the implementation gave one), and the
+  /// runs after it were not made. The caller writes the report of what ran.
+  bool aborted = false;
+  std::string abort_reason;  ///< the timeout's message when aborted
 };
 
 /// Runs `sweep.runs` on the current device. Collective: every rank must run the same sweep,
 /// which the caller established once (bench::require_same_plan) after resolving it; the runner
 /// does not expand, resolve or agree anything again. The runs' rows must come from
-/// impls.catalog(). A row that does not support a case's launch mode, or is not exact (the
-/// runner verifies bit-exact outputs only), is reported as skipped.
+/// impls.catalog(). A row that does not support a case's launch mode or op is reported as
+/// skipped.
+///
+/// Verification, for every verified call on fresh inputs and freshly poisoned outputs:
+///  - op exchange: bit-exact against core/pattern.hpp (DeviceVerifier); a row that is not exact
+///    is skipped for the exchange;
+///  - op reduce: the merged outputs against the CPU reference's bits and fp64
+///    (merge::DeviceMergeChecker), recorded in CaseResult::accuracy. A row with traits.exact
+///    fails (verify_failed) on any differing bit; a row that is not exact passes when every
+///    element's error is within traits.ulp_bound x cp output-type ulps of the terms'
+///    magnitude (Accuracy::cond_ulp_max) and every lse_out is bit-identical to the reference
+///    (Accuracy::lse_differing = 0: every strategy computes lse_out with the merge routine),
+///    and fails otherwise.
+/// Strategies with parts (AllToAllImpl::parts) get each part timed alone, in the same run.
+///
 /// Verification failures are recorded in the results (status verify_failed) and the sweep goes
-/// on; timeouts and CUDA/NCCL/MPI failures end the sweep by throwing (the workspace and counters
-/// may be inconsistent), after the impl's abort_inflight() where a wait timed out.
+/// on. A host-side wait that times out (after the impl's abort_inflight()) ends the sweep: the
+/// case is recorded with status error (and its HangReport when the implementation threw a
+/// HangError) and the outcome says `aborted`. CUDA/NCCL/MPI failures still end the sweep by
+/// throwing (the workspace and counters may be inconsistent).
 SweepOutcome run_sweep(const ResolvedSweep& sweep, ImplProvider& impls, const World& world,
                        const ProgressFn& progress);
 

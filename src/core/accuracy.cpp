@@ -20,18 +20,20 @@ void Accuracy::merge(const Accuracy& other) {
   rows_identical += other.rows_identical;
   elements_checked += other.elements_checked;
   values_differing += other.values_differing;
+  lse_differing += other.lse_differing;
   ulp_max = std::max(ulp_max, other.ulp_max);
   ulp_sum += other.ulp_sum;
   lse_ulp_max = std::max(lse_ulp_max, other.lse_ulp_max);
   lse_ulp_sum += other.lse_ulp_sum;
+  cond_ulp_max = std::max(cond_ulp_max, other.cond_ulp_max);
   if (!first && other.first) first = other.first;
 }
 
 std::string Accuracy::summary() const {
   std::string s = fmt::format(
-      "rows {}/{} identical to the reference; vs fp64: max {:.3g} ulp (mean {:.3g}), lse_out "
-      "max {:.3g} ulp (mean {:.3g})",
-      rows_identical, rows_checked, ulp_max, ulp_mean(), lse_ulp_max, lse_ulp_mean());
+      "rows {}/{} identical to the reference; vs fp64: max {:.3g} ulp (mean {:.3g}; max {:.3g} "
+      "ulp of the terms), lse_out max {:.3g} ulp (mean {:.3g})",
+      rows_identical, rows_checked, ulp_max, ulp_mean(), cond_ulp_max, lse_ulp_max, lse_ulp_mean());
   if (first) {
     const MergeDifference& f = *first;
     s += fmt::format("; first difference: rank {} call {} entry {} {} got {:#x} expected {:#x}",

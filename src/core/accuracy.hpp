@@ -35,14 +35,20 @@ struct MergeDifference {
 
 /// Counts and error statistics of one or more checked merges.
 struct Accuracy {
-  std::uint64_t rows_checked = 0;        ///< output rows (D elements + lse_out) compared
-  std::uint64_t rows_identical = 0;      ///< rows bit-identical to the reference
-  std::uint64_t elements_checked = 0;    ///< output elements compared (D per row)
-  std::uint64_t values_differing = 0;    ///< elements and lse_outs whose bits differ
-  double ulp_max = 0.0;                  ///< largest element error vs fp64, output-type ulps
-  double ulp_sum = 0.0;                  ///< sum of element errors (mean = / elements_checked)
-  double lse_ulp_max = 0.0;              ///< largest lse_out error vs fp64, fp32 ulps (above)
-  double lse_ulp_sum = 0.0;              ///< sum of lse_out errors (mean = / rows_checked)
+  std::uint64_t rows_checked = 0;      ///< output rows (D elements + lse_out) compared
+  std::uint64_t rows_identical = 0;    ///< rows bit-identical to the reference
+  std::uint64_t elements_checked = 0;  ///< output elements compared (D per row)
+  std::uint64_t values_differing = 0;  ///< elements and lse_outs whose bits differ
+  std::uint64_t lse_differing = 0;     ///< lse_outs whose bits differ (within values_differing)
+  double ulp_max = 0.0;                ///< largest element error vs fp64, output-type ulps
+  double ulp_sum = 0.0;                ///< sum of element errors (mean = / elements_checked)
+  double lse_ulp_max = 0.0;            ///< largest lse_out error vs fp64, fp32 ulps (above)
+  double lse_ulp_sum = 0.0;            ///< sum of lse_out errors (mean = / rows_checked)
+  /// Largest element error vs fp64 in output-type ulps at the magnitude of the merged terms,
+  /// A = sum_s w_s |o_s[k]| / W (fp64 weights), instead of at the exact value: A >= |exact|, so
+  /// this is at most ulp_max, and it stays meaningful where sources of opposite signs cancel.
+  /// The unit of a non-exact strategy's bound (ImplTraits::ulp_bound).
+  double cond_ulp_max = 0.0;
   std::optional<MergeDifference> first;  ///< first differing value, if any
 
   /// True when every checked row equals the reference bit for bit.

@@ -31,7 +31,8 @@ std::string describe(const ImplInfo& row) {
     }
   }
   const ImplTraits& t = row.traits;
-  std::string traits = t.exact ? "exact" : fmt::format("within {} ulp", t.ulp_bound);
+  std::string traits =
+      t.exact ? "exact" : fmt::format("within {} x cp ulp of the terms", t.ulp_bound);
   if (t.uses_pdl) traits += ", pdl axis";
   if (t.uses_workspace) traits += ", workspace axis";
   if (!t.moves_stats) traits += ", partial_o only";

@@ -64,7 +64,11 @@ struct ImplTraits {
   bool moves_stats = true;      ///< moves softmax_stats too; false: partial_o only, and the
                                 ///< runner neither counts nor verifies the stats
   bool exact = true;            ///< outputs bit-identical to the CPU reference
-  int ulp_bound = 0;            ///< largest error in units in the last place when not exact
+  /// When not exact (op reduce): the largest error allowed, per source of the merge, in
+  /// output-type ulps at the magnitude of the merged terms (Accuracy::cond_ulp_max): a case of
+  /// cp ranks passes when every element is within ulp_bound x cp of them, and lse_out is still
+  /// bit-identical to the reference (the merge routine's). 0 when exact.
+  int ulp_bound = 0;
 };
 
 /// A library version, e.g. NCCL 2.28.9; all zero = no requirement.

@@ -77,6 +77,29 @@ DCP_HOST_DEVICE inline double exact_element(const double* w, double w_sum, int c
   return acc / w_sum;
 }
 
+/// The fp64 value of one output element and the magnitude of its terms.
+struct ExactElement {
+  double value = 0.0;      ///< sum_s w_s o_s / W (0 when W == 0)
+  double magnitude = 0.0;  ///< sum_s w_s |o_s| / W (0 when W == 0): the unit of cond_ulp_max
+};
+
+/// exact_element() and the magnitude of its terms in one pass over the sources.
+template <class Load>
+DCP_HOST_DEVICE inline ExactElement exact_element_terms(const double* w, double w_sum, int cp,
+                                                        bool fp16, Load&& o_bits) {
+  ExactElement r;
+  if (w_sum == 0.0) return r;
+  for (int s = 0; s < cp; ++s) {
+    if (w[s] == 0.0) continue;
+    const double t = w[s] * static_cast<double>(half_to_float(o_bits(s), fp16));
+    r.value += t;
+    r.magnitude += t < 0 ? -t : t;
+  }
+  r.value /= w_sum;
+  r.magnitude /= w_sum;
+  return r;
+}
+
 /// The same with source s's element at o[s * source_stride].
 DCP_HOST_DEVICE inline double exact_element(const double* w, double w_sum, int cp,
                                             const std::uint16_t* o, std::int64_t source_stride,

@@ -31,8 +31,10 @@ struct CheckAccumulator {
   unsigned long long rows_identical;
   unsigned long long elements_checked;
   unsigned long long values_differing;
+  unsigned long long lse_differing;
   unsigned long long ulp_max_bits;  ///< bits of a non-negative double: ordered as integers
   unsigned long long lse_ulp_max_bits;
+  unsigned long long cond_ulp_max_bits;
   double ulp_sum;
   double lse_ulp_sum;
   unsigned long long key;  ///< this enqueue's lowest difference: entry * (D + 1) + slot
@@ -90,7 +92,8 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
   const int d = a.shape.head_dim;
   const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
   unsigned long long rows = 0, identical = 0, differing = 0, elements = 0, key = kNoKey;
-  double ulp_max = 0, ulp_sum = 0, lse_max = 0, lse_sum = 0;
+  unsigned long long lse_differing = 0;
+  double ulp_max = 0, ulp_sum = 0, lse_max = 0, lse_sum = 0, cond_max = 0;
   for (std::int64_t e = static_cast<std::int64_t>(blockIdx.x) * kWarps + warp; e < a.shape.entries;
        e += warps) {
     for (int s = lane; s < cp; s += 32)
@@ -116,12 +119,14 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
         const unsigned long long kk = static_cast<unsigned long long>(e) * (d + 1) + k;
         if (kk < key) key = kk;
       }
-      const double x = exact_element(w_s[warp], w_sum_s[warp], cp, a.shape.fp16, [&](int s) {
-        return reduce_o_bits(coord(a, s, e, k), a.shape.fp16);
-      });
-      const double err = element_error_ulps(got, x, a.shape.fp16);
+      const ExactElement x = exact_element_terms(
+          w_s[warp], w_sum_s[warp], cp, a.shape.fp16,
+          [&](int s) { return reduce_o_bits(coord(a, s, e, k), a.shape.fp16); });
+      const double err = element_error_ulps(got, x.value, a.shape.fp16);
       ulp_max = err > ulp_max ? err : ulp_max;
       ulp_sum += err;
+      const double cond = element_error_ulps_at(got, x.value, x.magnitude, a.shape.fp16);
+      cond_max = cond > cond_max ? cond : cond_max;
       ++elements;
     }
     if (lane == 0) {
@@ -129,6 +134,7 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
       if (float_bits(got) != float_bits(lse_out_s[warp])) {
         row_differs = true;
         ++differing;
+        ++lse_differing;
         const unsigned long long kk = static_cast<unsigned long long>(e) * (d + 1) + d;
         if (kk < key) key = kk;
       }
@@ -149,13 +155,18 @@ __global__ void __launch_bounds__(kThreads) check_kernel(CheckArgs a, CheckAccum
     const double other_max = __shfl_xor_sync(kFullMask, ulp_max, offset);
     ulp_max = other_max > ulp_max ? other_max : ulp_max;
     ulp_sum += __shfl_xor_sync(kFullMask, ulp_sum, offset);
+    const double other_cond = __shfl_xor_sync(kFullMask, cond_max, offset);
+    cond_max = other_cond > cond_max ? other_cond : cond_max;
   }
   if (lane == 0 && (rows > 0 || elements > 0)) {
     atomicAdd(&acc->rows_checked, rows);
     atomicAdd(&acc->rows_identical, identical);
     atomicAdd(&acc->elements_checked, elements);
     if (differing) atomicAdd(&acc->values_differing, differing);
+    if (lse_differing) atomicAdd(&acc->lse_differing, lse_differing);
     atomicMax(&acc->ulp_max_bits, static_cast<unsigned long long>(__double_as_longlong(ulp_max)));
+    atomicMax(&acc->cond_ulp_max_bits,
+              static_cast<unsigned long long>(__double_as_longlong(cond_max)));
     atomicMax(&acc->lse_ulp_max_bits,
               static_cast<unsigned long long>(__double_as_longlong(lse_max)));
     atomicAdd(&acc->ulp_sum, ulp_sum);
@@ -237,10 +248,12 @@ Accuracy DeviceMergeChecker::collect() {
   r.rows_identical = h.rows_identical;
   r.elements_checked = h.elements_checked;
   r.values_differing = h.values_differing;
+  r.lse_differing = h.lse_differing;
   r.ulp_max = bits_to_double(h.ulp_max_bits);
   r.ulp_sum = h.ulp_sum;
   r.lse_ulp_max = bits_to_double(h.lse_ulp_max_bits);
   r.lse_ulp_sum = h.lse_ulp_sum;
+  r.cond_ulp_max = bits_to_double(h.cond_ulp_max_bits);
   if (h.first_valid) {
     r.first = MergeDifference{h.first_dst,     h.first_call, h.first_entry,
                               h.first_element, h.first_got,  h.first_expected};

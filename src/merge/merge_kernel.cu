@@ -21,7 +21,7 @@ constexpr int kWarps = MergePlan::kThreads / 32;
 struct KernelArgs {
   const std::uint16_t* recv_o;
   const float* recv_lse;
-  std::int64_t lse_stride;
+  MergeStrides st;  ///< where (e, s)'s row and LSE are (merge_shape.hpp)
   std::uint16_t* out;
   float* lse_out;
   std::int64_t entries;
@@ -36,11 +36,12 @@ struct KernelArgs {
 /// the live mask to every lane. The same operations as merge_weights(), in parallel where the
 /// order does not matter and in source order where it does (the sum).
 __device__ std::uint64_t warp_weights(const KernelArgs& a, std::int64_t e, float* scale, int lane) {
-  const float* lse = a.recv_lse + e * a.cp * a.lse_stride;
+  const float* lse = a.recv_lse + a.st.lse(e, 0);
+  const std::int64_t lse_stride = a.st.lse_source;
   const int s0 = lane;
   const int s1 = lane + 32;
-  const float l0 = s0 < a.cp ? sanitize_lse(lse[s0 * a.lse_stride]) : minus_inf();
-  const float l1 = s1 < a.cp ? sanitize_lse(lse[s1 * a.lse_stride]) : minus_inf();
+  const float l0 = s0 < a.cp ? sanitize_lse(lse[s0 * lse_stride]) : minus_inf();
+  const float l1 = s1 < a.cp ? sanitize_lse(lse[s1 * lse_stride]) : minus_inf();
   float m = max_lse(l0, l1);
   for (int offset = 16; offset > 0; offset >>= 1) {
     m = max_lse(m, __shfl_xor_sync(kFullMask, m, offset));
@@ -68,7 +69,7 @@ __device__ std::uint64_t warp_weights(const KernelArgs& a, std::int64_t e, float
 template <int V>
 __device__ void merge_chunk(const KernelArgs& a, std::int64_t e, int chunk, const float* scale,
                             std::uint64_t live) {
-  const std::uint16_t* src = a.recv_o + e * a.cp * a.head_dim + chunk * V;  // source 0
+  const std::uint16_t* src = a.recv_o + a.st.o_row(e, 0) + chunk * V;  // source 0
   std::uint16_t* dst = a.out + e * a.head_dim + chunk * V;
   std::uint16_t out[V];
   if constexpr (V == 8) {
@@ -77,7 +78,7 @@ __device__ void merge_chunk(const KernelArgs& a, std::int64_t e, int chunk, cons
     merge_lanes<8>(
         scale, live, a.fp16,
         [&](int s, std::uint16_t* bits) {
-          const uint4 v = *reinterpret_cast<const uint4*>(src + std::int64_t{s} * a.head_dim);
+          const uint4 v = *reinterpret_cast<const uint4*>(src + std::int64_t{s} * a.st.o_source);
           memcpy(bits, &v, sizeof v);
         },
         out);
@@ -87,7 +88,7 @@ __device__ void merge_chunk(const KernelArgs& a, std::int64_t e, int chunk, cons
   } else {
     merge_lanes<1>(
         scale, live, a.fp16,
-        [&](int s, std::uint16_t* bits) { bits[0] = src[std::int64_t{s} * a.head_dim]; }, out);
+        [&](int s, std::uint16_t* bits) { bits[0] = src[std::int64_t{s} * a.st.o_source]; }, out);
     dst[0] = out[0];
   }
 }
@@ -120,7 +121,7 @@ __global__ void __launch_bounds__(MergePlan::kThreads) merge_kernel(KernelArgs a
 void launch_merge(const MergePlan& plan, const MergeBuffers& b, cudaStream_t stream) {
   if (plan.ctas() == 0) return;
   const MergeShape& s = plan.shape();
-  const KernelArgs a{b.recv_o, b.recv_lse, b.lse_stride,           b.out,  b.lse_out, s.entries,
+  const KernelArgs a{b.recv_o, b.recv_lse, plan.strides(b),        b.out,  b.lse_out, s.entries,
                      s.cp,     s.head_dim, plan.entries_per_cta(), s.fp16, s.base};
   const dim3 grid(static_cast<unsigned>(plan.ctas()));
   if (plan.vector_width() == 8) {

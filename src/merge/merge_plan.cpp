@@ -46,8 +46,21 @@ std::size_t MergePlan::shared_bytes() const {
          (sizeof(std::uint64_t) + sizeof(float) * static_cast<std::size_t>(shape_.cp));
 }
 
+MergeStrides MergePlan::strides(const MergeBuffers& b) const {
+  return b.strides ? *b.strides
+                   : MergeStrides::contiguous(shape_.cp, shape_.head_dim, b.lse_stride);
+}
+
 std::string MergePlan::buffers_problem(const MergeBuffers& b) const {
-  if (b.lse_stride < 1) return fmt::format("merge: lse_stride = {} (accepted: >= 1)", b.lse_stride);
+  if (!b.strides && b.lse_stride < 1) {
+    return fmt::format("merge: lse_stride = {} (accepted: >= 1)", b.lse_stride);
+  }
+  const MergeStrides st = strides(b);
+  if (st.o_entry < 0 || st.o_source < 0 || st.lse_entry < 0 || st.lse_source < 0) {
+    return fmt::format(
+        "merge: strides o_entry={} o_source={} lse_entry={} lse_source={} (accepted: >= 0)",
+        st.o_entry, st.o_source, st.lse_entry, st.lse_source);
+  }
   if (shape_.entries == 0) return {};
   if (b.recv_o == nullptr || b.recv_lse == nullptr || b.out == nullptr || b.lse_out == nullptr) {
     return "merge: a buffer pointer is null";
@@ -64,6 +77,12 @@ std::string MergePlan::buffers_problem(const MergeBuffers& b) const {
   if (vector_width_ == 8 && (misaligned(b.recv_o, 16) || misaligned(b.out, 16))) {
     return fmt::format("merge: recv_o and out must be 16-byte aligned for head_dim {}",
                        shape_.head_dim);
+  }
+  if (vector_width_ == 8 && (st.o_entry % 8 != 0 || st.o_source % 8 != 0)) {
+    return fmt::format(
+        "merge: the row strides (o_entry={}, o_source={} elements) must be multiples of 8 for "
+        "16-byte vectors (head_dim {})",
+        st.o_entry, st.o_source, shape_.head_dim);
   }
   return {};
 }

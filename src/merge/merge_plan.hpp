@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "merge/merge_shape.hpp"
@@ -25,6 +26,9 @@ struct MergeBuffers {
   std::int64_t lse_stride = 1;            ///< 1 for [E, cp]; S for element 0 of [E, cp, S]
   std::uint16_t* out = nullptr;           ///< [E, D]; 16-byte aligned for vector_width 8
   float* lse_out = nullptr;               ///< [E]
+  /// Another layout of the delivered inputs (merge_shape.hpp); nullopt = the contiguous one
+  /// above (recv_o [E, cp, D], LSE at (e * cp + s) * lse_stride), and lse_stride is then unused.
+  std::optional<MergeStrides> strides;
 };
 
 class MergePlan {
@@ -42,8 +46,10 @@ class MergePlan {
 
   /// Why `shape` cannot be merged; empty when it can.
   static std::string problem(const MergeShape& shape);
-  /// Why `buffers` cannot be used with this plan (null pointers, LSE stride < 1, misaligned
-  /// vectors); empty when they can. Call once per buffer set, not per launch.
+  /// The strides `buffers` are read with: buffers.strides, or the contiguous layout.
+  [[nodiscard]] MergeStrides strides(const MergeBuffers& buffers) const;
+  /// Why `buffers` cannot be used with this plan (null pointers, LSE stride < 1, negative
+  /// strides, misaligned vectors); empty when they can. Call once per buffer set, not per launch.
   [[nodiscard]] std::string buffers_problem(const MergeBuffers& buffers) const;
   /// Throws dcp::Error with buffers_problem() when it is not empty.
   void require_buffers(const MergeBuffers& buffers) const;

@@ -27,4 +27,31 @@ struct MergeShape {
   DCP_HOST_DEVICE std::int64_t out_elements() const { return entries * head_dim; }
 };
 
+/// Where a merge finds its delivered inputs, in elements of recv_o and floats of recv_lse:
+/// element k of source s's row of entry e is recv_o[e * o_entry + s * o_source + k], and its
+/// LSE recv_lse[e * lse_entry + s * lse_source]. A strategy whose exchange delivers another
+/// layout than [E, cp, D] (a [cp, E, D] receive buffer, or packed rows that carry their LSE)
+/// states it here and the merge reads it in place, without an unpack.
+struct MergeStrides {
+  std::int64_t o_entry = 0;
+  std::int64_t o_source = 0;
+  std::int64_t lse_entry = 0;
+  std::int64_t lse_source = 0;
+
+  /// recv_o [E, cp, D] and the LSE of (e, s) at (e * cp + s) * lse_stride.
+  static constexpr MergeStrides contiguous(int cp, int head_dim, std::int64_t lse_stride = 1) {
+    return MergeStrides{std::int64_t{cp} * head_dim, head_dim, std::int64_t{cp} * lse_stride,
+                        lse_stride};
+  }
+  /// Element offset of source s's row of entry e in recv_o.
+  DCP_HOST_DEVICE constexpr std::int64_t o_row(std::int64_t e, int s) const {
+    return e * o_entry + s * o_source;
+  }
+  /// Float offset of the LSE of (e, s) in recv_lse.
+  DCP_HOST_DEVICE constexpr std::int64_t lse(std::int64_t e, int s) const {
+    return e * lse_entry + s * lse_source;
+  }
+  friend constexpr bool operator==(const MergeStrides&, const MergeStrides&) = default;
+};
+
 }  // namespace dcp::merge

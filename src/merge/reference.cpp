@@ -72,6 +72,16 @@ void merge_host(const MergeShape& shape, const std::uint16_t* recv_o, const floa
   }
 }
 
+void merge_host_strided(const MergeShape& shape, const std::uint16_t* recv_o, const float* recv_lse,
+                        const MergeStrides& strides, std::uint16_t* out, float* lse_out) {
+  const std::int64_t d = shape.head_dim;
+  for (std::int64_t e = 0; e < shape.entries; ++e) {
+    lse_out[e] = merge_entry(recv_o + strides.o_row(e, 0), strides.o_source,
+                             recv_lse + strides.lse(e, 0), strides.lse_source, shape.cp,
+                             shape.head_dim, shape.fp16, shape.base, out + e * d);
+  }
+}
+
 MergeOutputs reference_merge(const MergeShape& shape, std::uint64_t seed, std::uint32_t call,
                              int dst) {
   std::vector<std::uint16_t> recv_o(index(shape.recv_o_elements()));
@@ -107,15 +117,19 @@ Accuracy check_merge_inputs(const MergeShape& shape, const std::uint16_t* recv_o
         ++acc.values_differing;
         if (!acc.first) acc.first = MergeDifference{dst, call, e, k, got, expected[index(k)]};
       }
-      const double x = exact_element(w.data(), exact.w_sum, cp, o + k, d, shape.fp16);
-      const double err = element_error_ulps(got, x, shape.fp16);
+      const ExactElement x = exact_element_terms(w.data(), exact.w_sum, cp, shape.fp16,
+                                                 [&](int s) { return o[s * d + k]; });
+      const double err = element_error_ulps(got, x.value, shape.fp16);
       acc.ulp_max = std::max(acc.ulp_max, err);
       acc.ulp_sum += err;
+      acc.cond_ulp_max =
+          std::max(acc.cond_ulp_max, element_error_ulps_at(got, x.value, x.magnitude, shape.fp16));
     }
     const float got_lse = lse_out[e];
     if (float_bits(got_lse) != float_bits(want_lse)) {
       row_identical = false;
       ++acc.values_differing;
+      ++acc.lse_differing;
       if (!acc.first) {
         acc.first = MergeDifference{dst, call, e, -1, float_bits(got_lse), float_bits(want_lse)};
       }

@@ -31,6 +31,12 @@ void delivered_inputs_host(const MergeShape& shape, std::uint64_t seed, std::uin
 void merge_host(const MergeShape& shape, const std::uint16_t* recv_o, const float* recv_lse,
                 std::int64_t lse_stride, std::uint16_t* out, float* lse_out);
 
+/// The same over delivered inputs in any layout: source s's row of entry e at
+/// recv_o + strides.o_row(e, s), its LSE at recv_lse[strides.lse(e, s)] (what the merge kernel
+/// reads for a MergeBuffers with these strides).
+void merge_host_strided(const MergeShape& shape, const std::uint16_t* recv_o, const float* recv_lse,
+                        const MergeStrides& strides, std::uint16_t* out, float* lse_out);
+
 /// Outputs of one destination rank.
 struct MergeOutputs {
   std::vector<std::uint16_t> out;  ///< [E, D]

@@ -108,6 +108,18 @@ DCP_HOST_DEVICE DCP_FORCEINLINE double element_error_ulps(std::uint16_t got, dou
   return error_in_ulps(g, exact, ulp_at(exact, half_format(fp16)));
 }
 
+/// Error of an output element in output-type ulps at `magnitude` (>= |exact|: the magnitude of
+/// the merged terms, Accuracy::cond_ulp_max), with the conventions of the file comment.
+DCP_HOST_DEVICE DCP_FORCEINLINE double element_error_ulps_at(std::uint16_t got, double exact,
+                                                             double magnitude, bool fp16) {
+  const double g = static_cast<double>(half_to_float(got, fp16));
+  if (detail::is_inf_double(exact) || detail::is_nan_double(exact) ||
+      detail::is_inf_double(magnitude) || detail::is_nan_double(magnitude)) {
+    return error_in_ulps(g, exact, 1.0);
+  }
+  return error_in_ulps(g, exact, ulp_at(magnitude, half_format(fp16)));
+}
+
 /// Error of an lse_out value in fp32 ulps at max(|exact|, 1).
 DCP_HOST_DEVICE DCP_FORCEINLINE double lse_error_ulps(float got, double exact) {
   const double g = static_cast<double>(got);

@@ -12,19 +12,20 @@
 
 namespace dcp::testing {
 
-/// A row without a factory: the exchange in every launch mode, exact.
+/// A row without a factory: every launch mode; exact unless `ulp_bound` is given.
 constexpr ImplInfo metadata_row(std::string_view name, bool pdl_and_workspace, bool moves_stats,
                                 ImplNeeds needs, std::string_view speedups_against,
-                                bool in_default_sweep) {
+                                bool in_default_sweep, OpSet ops = {Op::kExchange},
+                                int ulp_bound = 0) {
   return ImplInfo{.name = name,
                   .summary = "(metadata only)",
-                  .ops = {Op::kExchange},
+                  .ops = ops,
                   .launches = kAllLaunches,
                   .traits = {.uses_pdl = pdl_and_workspace,
                              .uses_workspace = pdl_and_workspace,
                              .moves_stats = moves_stats,
-                             .exact = true,
-                             .ulp_bound = 0},
+                             .exact = ulp_bound == 0,
+                             .ulp_bound = ulp_bound},
                   .needs = needs,
                   .speedups_against = speedups_against,
                   .in_default_sweep = in_default_sweep,
@@ -40,10 +41,15 @@ constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_
 
 inline constexpr std::array kMetadataRows{
     metadata_row("native", true, true, needs(false, {}, true), "*", true),
-    metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true),
+    metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true,
+                 {Op::kExchange, Op::kReduce}),
     metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),
     metadata_row("nccl-device", false, true, needs(true, {2, 28, 9}, true), "", true),
     metadata_row("nccl-1x", false, false, needs(true, {2, 14, 0}, false), "", false),
+    metadata_row("nccl-packed", false, true, needs(true, {2, 14, 0}, false), "", false,
+                 {Op::kExchange, Op::kReduce}),
+    metadata_row("nccl-ag-rs", false, true, needs(true, {2, 14, 0}, false), "", false,
+                 {Op::kReduce}, 2),
 };
 
 /// A row for tests that need rows of their own: implements the exchange in every launch mode,

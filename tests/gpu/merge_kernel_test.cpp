@@ -44,7 +44,7 @@ struct DeviceMerge {
 
   MergeBuffers buffers() const {
     return MergeBuffers{recv_o.as<const std::uint16_t>(), recv_lse.as<const float>(), lse_stride,
-                        out.as<std::uint16_t>(), lse_out.as<float>()};
+                        out.as<std::uint16_t>(),          lse_out.as<float>(),        std::nullopt};
   }
 
   /// Uploads the inputs rank `dst` receives for `call` (stats rows of `lse_stride` floats whose

@@ -6,3 +6,10 @@ target_link_libraries(baseline_nccl_mpi_test
 set_target_properties(baseline_nccl_mpi_test PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
 dcp_mpi_test(baseline_nccl_mpi_2ranks NP 2 COMMAND $<TARGET_FILE:baseline_nccl_mpi_test> GPU)
+# ---- the --op reduce NCCL strategies across ranks through the runner (issue 15) ----
+add_executable(baseline_reduce_mpi_test ${CMAKE_CURRENT_LIST_DIR}/baseline_reduce_mpi_test.cpp)
+target_link_libraries(baseline_reduce_mpi_test
+  PRIVATE dcp_baseline dcp_bench dcp_core_rt GTest::gtest dcp_warnings)
+set_target_properties(baseline_reduce_mpi_test PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
+dcp_mpi_test(baseline_reduce_mpi_2ranks NP 2 COMMAND $<TARGET_FILE:baseline_reduce_mpi_test> GPU)

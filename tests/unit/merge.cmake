@@ -61,3 +61,7 @@ endif()
 dcp_unit_test(model_presets_test SOURCES merge/model_presets_test.cpp
   LIBS nlohmann_json::nlohmann_json)
 target_compile_definitions(model_presets_test PRIVATE DCP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# Strided delivered inputs (MergeStrides: [cp, E, D] receive buffers, packed rows with their LSE)
+# and the error in ulps of the terms' magnitude (Accuracy::cond_ulp_max).
+dcp_unit_test(merge_strides_test SOURCES merge/merge_strides_test.cpp LIBS dcp_merge_host)

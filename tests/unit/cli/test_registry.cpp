@@ -20,15 +20,37 @@ struct Expected {
   bool pdl, workspace, stats, one_gpu_per_rank, load_store, in_default;
   LibVersion min_nccl;
   std::string speedups_against;
+  OpSet ops = {Op::kExchange};
+  int ulp_bound = 0;  ///< 0: exact
 };
 
 TEST(Registry, EveryRowAndItsTraits) {
   const std::vector<Expected> want = {
       {"native", true, true, true, false, true, true, {}, "*"},
-      {"nccl-2x", false, false, true, true, false, true, {2, 14, 0}, ""},
+      {"nccl-2x",
+       false,
+       false,
+       true,
+       true,
+       false,
+       true,
+       {2, 14, 0},
+       "",
+       {Op::kExchange, Op::kReduce}},
       {"nccl-fused", false, false, true, true, false, true, {2, 14, 0}, ""},
       {"nccl-device", false, false, true, true, true, true, {2, 28, 9}, ""},
       {"nccl-1x", false, false, false, true, false, false, {2, 14, 0}, ""},
+      {"nccl-packed",
+       false,
+       false,
+       true,
+       true,
+       false,
+       false,
+       {2, 14, 0},
+       "",
+       {Op::kExchange, Op::kReduce}},
+      {"nccl-ag-rs", false, false, true, true, false, false, {2, 14, 0}, "", {Op::kReduce}, 2},
   };
   const ImplCatalog& c = builtin_catalog();
   ASSERT_EQ(c.rows().size(), want.size());
@@ -39,13 +61,13 @@ TEST(Registry, EveryRowAndItsTraits) {
     std::printf("%-11s %s\n", std::string(row.name).c_str(), describe(row).c_str());
     EXPECT_EQ(row.name, w.name);
     EXPECT_FALSE(row.summary.empty());
-    EXPECT_TRUE(row.ops.contains(Op::kExchange));
+    EXPECT_EQ(row.ops, w.ops);
     EXPECT_EQ(row.launches, kAllLaunches);
     EXPECT_EQ(row.traits.uses_pdl, w.pdl);
     EXPECT_EQ(row.traits.uses_workspace, w.workspace);
     EXPECT_EQ(row.traits.moves_stats, w.stats);
-    EXPECT_TRUE(row.traits.exact);
-    EXPECT_EQ(row.traits.ulp_bound, 0);
+    EXPECT_EQ(row.traits.exact, w.ulp_bound == 0);
+    EXPECT_EQ(row.traits.ulp_bound, w.ulp_bound);
     EXPECT_EQ(row.needs.one_gpu_per_rank, w.one_gpu_per_rank);
     EXPECT_EQ(row.needs.min_world, 1);
     EXPECT_EQ(row.needs.min_nccl, w.min_nccl);
@@ -55,7 +77,7 @@ TEST(Registry, EveryRowAndItsTraits) {
     EXPECT_NE(row.make, nullptr);
     EXPECT_EQ(c.find(row.name), &row);
   }
-  EXPECT_EQ(c.accepted(), "native|nccl-2x|nccl-fused|nccl-device|nccl-1x");
+  EXPECT_EQ(c.accepted(), "native|nccl-2x|nccl-fused|nccl-device|nccl-1x|nccl-packed|nccl-ag-rs");
   EXPECT_NE(c.find(diag_smoke_impl()), nullptr);
 }
 
@@ -70,7 +92,8 @@ TEST(Registry, SpeedupsPairWithRowsOfTheCatalog) {
     }
   }
   EXPECT_EQ(pairs, (std::set<std::string>{"native>nccl-1x", "native>nccl-2x", "native>nccl-device",
-                                          "native>nccl-fused"}));
+                                          "native>nccl-fused", "native>nccl-packed",
+                                          "native>nccl-ag-rs"}));
 }
 
 // tests/common/metadata_catalog.hpp stands in for these rows where kernels/ and baseline/ are not

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
 #include "core/accuracy.hpp"
+#include "core/error.hpp"
 #include "merge/exact_merge.hpp"
 #include "merge/merge_plan.hpp"
 #include "merge/reference.hpp"
@@ -239,7 +239,7 @@ TEST(MergePlan, BuffersChecked) {
   alignas(16) static std::uint16_t o[2 * 4 * 64 + 8];
   alignas(16) static std::uint16_t out[4 * 64 + 8];
   alignas(16) static float lse[8 * 2], lse_out[4];
-  MergeBuffers b{o, lse, 1, out, lse_out};
+  MergeBuffers b{o, lse, 1, out, lse_out, std::nullopt};
   EXPECT_TRUE(plan.buffers_problem(b).empty());
   MergeBuffers shifted = b;
   shifted.out = out + 1;  // 2-byte aligned only: no 16-byte vectors
