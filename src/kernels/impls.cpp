@@ -5,7 +5,7 @@
 
 #include "core/limits.hpp"
 #include "kernels/ll128_layout.hpp"
-#include "kernels/native_alltoall.hpp"
+#include "kernels/native_strategy.hpp"
 
 namespace dcp::kernels {
 
@@ -16,14 +16,15 @@ namespace {
 static_assert(ll128::kMaxCp == kMaxCpSize, "the kernel addresses every cp the sweep accepts");
 
 std::unique_ptr<AllToAllImpl> make_native(ImplEnv& env) {
-  return std::make_unique<NativeAllToAll>(env.world());
+  return std::make_unique<NativeStrategy>(env.world());
 }
 
 constexpr std::array kRows{
     ImplInfo{.name = kNativeName,
              .summary = "native fused LL128 exchange: one kernel per rank moves both tensors "
-                        "through per-peer FIFOs in a mapped workspace",
-             .ops = {Op::kExchange},
+                        "through per-peer FIFOs in a mapped workspace (reduce: then the merge "
+                        "kernel)",
+             .ops = {Op::kExchange, Op::kReduce},
              .launches = kAllLaunches,
              .traits = {.uses_pdl = true,
                         .uses_workspace = true,

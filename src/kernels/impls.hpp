@@ -11,7 +11,8 @@
 
 namespace dcp::kernels {
 
-/// The fused LL128 exchange (NativeAllToAll).
+/// The fused LL128 exchange (NativeAllToAll); op reduce: the exchange, then the merge kernel
+/// (NativeStrategy).
 inline constexpr std::string_view kNativeName = "native";
 
 /// The rows of this layer, in the order --help lists them.
