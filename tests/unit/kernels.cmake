@@ -34,3 +34,8 @@ dcp_unit_test(native_collective_test
 dcp_unit_test(hang_dump_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/hang_dump_test.cpp
   LIBS dcp_ll128)
+# The fused LL128 exchange+merge kernel's data path (index functions, wire lines, staging, merge)
+# on the CPU against the reference packer and the merge reference.
+dcp_unit_test(fused_reduce_model_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/fused_reduce_model_test.cpp
+  LIBS dcp_direct)
