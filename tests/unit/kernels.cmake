@@ -39,3 +39,11 @@ dcp_unit_test(hang_dump_test
 dcp_unit_test(fused_reduce_model_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/fused_reduce_model_test.cpp
   LIBS dcp_direct)
+# Full builds: the fused reduce kernel's PTX holds no fused, flushed or approximate fp32
+# instruction, and the merge routine's rounded operations (the merge's check, same script).
+if(TARGET dcp_fused_reduce_ptx)
+  add_test(NAME fused_reduce_ptx_exact COMMAND ${CMAKE_COMMAND}
+    "-DPTX=$<JOIN:$<TARGET_OBJECTS:dcp_fused_reduce_ptx>,|>"
+    -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
+  set_tests_properties(fused_reduce_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
+endif()
