@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// The native fused LL128 exchange kernel. Included only by fused_alltoall.cu.
+/// The native fused LL128 exchange kernel. Included by fused_alltoall.cu (the kernel) and
+/// fused_reduce.cu (which reuses its PTX helpers, error record and credit wait).
 ///
 /// Why one file of ~750 lines: both sides of the protocol (sender and receiver), their PTX
 /// helpers and the kernel template are one unit that must inline into each instantiation; the
@@ -232,8 +233,10 @@ __device__ __forceinline__ bool someone_failed(const FusedAllToAllParams& p, int
 }
 
 /// First writer wins; the host reads the record after the streams were synchronised.
-__device__ __noinline__ void record_error(const FusedAllToAllParams& p, l::ErrorRole role, int peer,
-                                          int channel, u64 seq, u64 line, u64 observed) {
+// static: also included by fused_reduce.cu (one definition per translation unit).
+static __device__ __noinline__ void record_error(const FusedAllToAllParams& p, l::ErrorRole role,
+                                                 int peer, int channel, u64 seq, u64 line,
+                                                 u64 observed) {
   u64* rec = error_record(p, p.rank);
   const u64 info = l::encode_error_info(role, p.rank, peer, channel);
   auto* claim = reinterpret_cast<unsigned long long*>(rec + l::kErrorInfo);
@@ -472,8 +475,8 @@ __device__ __forceinline__ Counters load_counters(const FusedAllToAllParams& p, 
 
 /// Lane 0 spins until credit + depth > seq and returns the credit it saw (broadcast); a credit
 /// with credit + depth <= seq means it gave up (error recorded).
-__device__ __noinline__ u64 wait_credit(const FusedAllToAllParams& p, const u64* credit_ptr,
-                                        int peer, int channel, u64 seq, int lane) {
+static __device__ __noinline__ u64 wait_credit(const FusedAllToAllParams& p, const u64* credit_ptr,
+                                               int peer, int channel, u64 seq, int lane) {
   u64 c = 0;
   if (lane == 0) {
     const u64 depth = static_cast<u64>(p.geometry.depth);
