@@ -5,7 +5,8 @@
 /// One launch per rank and call; CTA c (of plan.ctas) owns the entries cta_entries(plan, c) on
 /// every rank (fused_plan.hpp) and uses FIFO c of every pair of the LL128 workspace. Its 2 x cp
 /// streams (cp sends, cp receives of ll128_stream(plan, c)) are cut into items of 4 lines; warp w
-/// does items w, w + W, ... in order, all its sends before its receives (fused::ll128_item).
+/// does items w, w + W, ... in order, all its sends before its receives (fused::ll128_item),
+/// kFusedRounds items at a time (all their loads in flight together, one poll loop for all).
 ///  - SEND item: the lanes load their 16 bytes of the 4 lines from partial_o / lse (gather_lane),
 ///    the warp loads the (peer, c) counters, waits for credit only if the slot is still held by
 ///    an earlier call (bounded, wait_credit), and writes each line with ONE warp store
@@ -53,111 +54,207 @@ struct CtaCtx {
   int rank = 0;
 };
 
-/// One send item: lines [it.first_line, +it.lines) of the stream to send_peer(rank, it.k).
-/// false when the credit wait gave up (error recorded).
-__device__ __forceinline__ bool fused_send_item(const FusedReduceParams& p, const CtaCtx& c,
-                                                const f::Ll128Item& it, int lane,
-                                                const LaneRole& r) {
+/// Items a warp keeps in flight at once: its items base + u x kWarps for u < kFusedRounds are
+/// moved together (all their loads, then all their stores; all their polls in one loop), so a
+/// warp with many items pays one round trip per kFusedRounds items, not per item.
+inline constexpr int kFusedRounds = 4;
+
+/// The send items among rounds base + u x kWarps (u < kFusedRounds, < items): each lane loads
+/// its 16 bytes of every round's line, the warp loads the rounds' counters, waits for credit
+/// only where a slot is still held by an earlier call (bounded), and stores each line with ONE
+/// warp instruction. false when a credit wait gave up (error recorded).
+template <int kWarps>
+__device__ __forceinline__ bool fused_send_rounds(const FusedReduceParams& p, const CtaCtx& c,
+                                                  u32 base, u32 items, int lane,
+                                                  const LaneRole& r) {
   const FusedAllToAllParams& x = p.x;
   const l::Geometry& geo = x.geometry;
-  const int peer = f::send_peer(c.rank, it.k, c.cp);
-  const u32 line = it.first_line + static_cast<u32>(r.group);
-  const bool present = line < it.first_line + it.lines;
-  u64 lo = 0;
-  u64 hi = 0;
-  if (present) {
-    const auto* in_o = static_cast<const unsigned long long*>(x.in_o);
-    const auto* in_lse = static_cast<const unsigned int*>(x.in_stats);
-    f::gather_lane(
-        c.sc, peer, l::lane_move(c.sc.st.o_words, line, r.part),
-        [&](u32 idx, u64& a, u64& b) {
-          const ulonglong2 v = __ldcg(reinterpret_cast<const ulonglong2*>(in_o + idx));
-          a = v.x;
-          b = v.y;
-        },
-        [&](u32 idx) -> u64 { return __ldcg(in_o + idx); },
-        [&](u32 idx) -> u32 { return __ldcg(in_lse + idx); }, lo, hi);
+  const auto* in_o = static_cast<const unsigned long long*>(x.in_o);
+  const auto* in_lse = static_cast<const unsigned int*>(x.in_stats);
+  u64 lo[kFusedRounds];
+  u64 hi[kFusedRounds];
+  u32 sends = 0;  // warp-uniform: rounds that are send items
+#pragma unroll
+  for (int u = 0; u < kFusedRounds; ++u) {
+    lo[u] = 0;
+    hi[u] = 0;
+    const u32 item = base + static_cast<u32>(u * kWarps);
+    if (item >= items) continue;
+    const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, item);
+    if (!it.send) continue;
+    sends |= 1u << u;
+    const u32 line = it.first_line + static_cast<u32>(r.group);
+    if (line < it.first_line + it.lines) {
+      f::gather_lane(
+          c.sc, f::send_peer(c.rank, it.k, c.cp), l::lane_move(c.sc.st.o_words, line, r.part),
+          [&](u32 idx, u64& a, u64& b) {
+            const ulonglong2 v = __ldcg(reinterpret_cast<const ulonglong2*>(in_o + idx));
+            a = v.x;
+            b = v.y;
+          },
+          [&](u32 idx) -> u64 { return __ldcg(in_o + idx); },
+          [&](u32 idx) -> u32 { return __ldcg(in_lse + idx); }, lo[u], hi[u]);
+    }
   }
-  // Counters of (peer, CTA) in this rank's segment, every lane one load (one instruction).
+  if (sends == 0) return true;
+  // The counters of every round's (peer, CTA), all loads in flight at once (every lane loads
+  // them itself: one instruction per round).
   __syncwarp();
-  u64* rec = reinterpret_cast<u64*>(c.my_seg + geo.counter_offset(peer, c.cta));
-  const u64 head = ld_volatile_u64(rec + l::kHeadWord);
-  u64 credit = read_credit(rec + l::kCreditWord);
-  const u64 seq = head + it.first_line / static_cast<u32>(geo.slot_lines);
-  if (__any_sync(kFullMask, credit + static_cast<u64>(geo.depth) <= seq)) {
-    credit = wait_credit(x, rec + l::kCreditWord, peer, c.cta, seq, lane);
-    if (credit + static_cast<u64>(geo.depth) <= seq) return false;  // uniform: broadcast
+  u64 head[kFusedRounds];
+  u64 credit[kFusedRounds];
+#pragma unroll
+  for (int u = 0; u < kFusedRounds; ++u) {
+    head[u] = 0;
+    credit[u] = 0;
+    if ((sends & (1u << u)) == 0) continue;
+    const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, base + static_cast<u32>(u * kWarps));
+    const int peer = f::send_peer(c.rank, it.k, c.cp);
+    const u64* rec = reinterpret_cast<const u64*>(c.my_seg + geo.counter_offset(peer, c.cta));
+    head[u] = ld_volatile_u64(rec + l::kHeadWord);
+    credit[u] = read_credit(rec + l::kCreditWord);
   }
-  if (r.flag_lane) hi = l::flag_for(seq);
-  char* dst = static_cast<char*>(x.segments[peer]) +
-              f::stream_line_offset(geo, c.rank, c.cta, head, present ? line : it.first_line) +
-              r.part * (l::kWordsPerLane * l::kWordBytes);
-  // Reconverge: the 8 lanes of a line store it with ONE warp instruction.
-  __syncwarp();
-  if (present) st_line_part(dst, lo, hi);
+#pragma unroll
+  for (int u = 0; u < kFusedRounds; ++u) {
+    if ((sends & (1u << u)) == 0) continue;
+    const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, base + static_cast<u32>(u * kWarps));
+    const int peer = f::send_peer(c.rank, it.k, c.cp);
+    const u64 seq = head[u] + it.first_line / static_cast<u32>(geo.slot_lines);
+    // Per lane, but only a vote decides (the lanes' credit loads may differ); wait_credit()
+    // returns a broadcast value.
+    if (__any_sync(kFullMask, credit[u] + static_cast<u64>(geo.depth) <= seq)) {
+      u64* credit_ptr =
+          reinterpret_cast<u64*>(c.my_seg + geo.counter_offset(peer, c.cta)) + l::kCreditWord;
+      const u64 got = wait_credit(x, credit_ptr, peer, c.cta, seq, lane);
+      if (got + static_cast<u64>(geo.depth) <= seq) return false;  // uniform: broadcast
+    }
+    const u32 line = it.first_line + static_cast<u32>(r.group);
+    const bool present = line < it.first_line + it.lines;
+    u64 h = hi[u];
+    if (r.flag_lane) h = l::flag_for(seq);  // word 15 of the line
+    char* dst = static_cast<char*>(x.segments[peer]) +
+                f::stream_line_offset(geo, c.rank, c.cta, head[u], present ? line : it.first_line) +
+                r.part * (l::kWordsPerLane * l::kWordBytes);
+    // Reconverge: the 8 lanes of a line store it with ONE warp instruction.
+    __syncwarp();
+    if (present) st_line_part(dst, lo[u], h);
+  }
   return true;
 }
 
-/// One receive item: lines [it.first_line, +it.lines) of the stream from recv_peer(rank, it.k),
-/// staged into shared memory. false when the wait gave up (error recorded).
-__device__ __forceinline__ bool fused_recv_item(const FusedReduceParams& p, const CtaCtx& c,
-                                                const f::Ll128Item& it, int lane, const LaneRole& r,
-                                                u64* stage_words, u32* stage_lse) {
+/// The receive items among rounds base + u x kWarps: polls every round's line with warp-wide
+/// 16-byte volatile loads until every flag matches (bounded by timeout_ns; stops when this rank
+/// or the first round's source recorded an error), reloads the lines (the payload of a load
+/// issued after the flags matched, spec §3.8) and stages their payload in shared memory by
+/// source rank. false when the wait gave up (error recorded).
+template <int kWarps>
+__device__ __forceinline__ bool fused_recv_rounds(const FusedReduceParams& p, const CtaCtx& c,
+                                                  u32 base, u32 items, int lane, const LaneRole& r,
+                                                  u64* stage_words, u32* stage_lse) {
   const FusedAllToAllParams& x = p.x;
   const l::Geometry& geo = x.geometry;
-  const int src = f::recv_peer(c.rank, it.k, c.cp);
-  const u32 line = it.first_line + static_cast<u32>(r.group);
-  const bool present = line < it.first_line + it.lines;
-  const u64* rec = reinterpret_cast<const u64*>(c.my_seg + geo.counter_offset(src, c.cta));
-  const u64 tail = ld_volatile_u64(rec + l::kTailWord);
-  const u64 seq = tail + it.first_line / static_cast<u32>(geo.slot_lines);
-  const u64 flag = l::flag_for(seq);
-  const char* ptr = c.my_seg +
-                    f::stream_line_offset(geo, src, c.cta, tail, present ? line : it.first_line) +
-                    r.part * (l::kWordsPerLane * l::kWordBytes);
-  bool pending = present;
-  u64 lo = 0;
-  u64 hi = 0;
+  const u32 slot_lines = static_cast<u32>(geo.slot_lines);
+  u64 lo[kFusedRounds];
+  u64 hi[kFusedRounds];
+  u64 flag[kFusedRounds];
+  const char* ptr[kFusedRounds];
+  u32 recvs = 0;     // warp-uniform: rounds that are receive items
+  u32 pending = 0;   // the same for the 8 lanes of a line group: rounds whose line is awaited
+  int watched = -1;  // the first round's source (for the failure check)
+#pragma unroll
+  for (int u = 0; u < kFusedRounds; ++u) {
+    lo[u] = 0;
+    hi[u] = 0;
+    flag[u] = 0;
+    ptr[u] = c.my_seg;
+    const u32 item = base + static_cast<u32>(u * kWarps);
+    if (item >= items) continue;
+    const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, item);
+    if (it.send) continue;
+    recvs |= 1u << u;
+    const int src = f::recv_peer(c.rank, it.k, c.cp);
+    if (watched < 0) watched = src;
+    const u64* rec = reinterpret_cast<const u64*>(c.my_seg + geo.counter_offset(src, c.cta));
+    const u64 tail = ld_volatile_u64(rec + l::kTailWord);
+    flag[u] = l::flag_for(tail + it.first_line / slot_lines);
+    const u32 line = it.first_line + static_cast<u32>(r.group);
+    const bool present = line < it.first_line + it.lines;
+    if (present) pending |= 1u << u;
+    ptr[u] = c.my_seg +
+             f::stream_line_offset(geo, src, c.cta, tail, present ? line : it.first_line) +
+             r.part * (l::kWordsPerLane * l::kWordBytes);
+  }
+  if (recvs == 0) return true;
+  const u32 present = pending;
+  // Reads every pending line, converged, so that the 8 lanes of a line read it with ONE warp
+  // instruction.
+  auto read_pending = [&] {
+    __syncwarp();
+#pragma unroll
+    for (int u = 0; u < kFusedRounds; ++u) {
+      if (pending & (1u << u)) ld_line_part(ptr[u], lo[u], hi[u]);
+    }
+  };
   u64 start = 0;
   if (lane == 0) start = globaltimer_ns();
   u32 polls = 0;
-  __syncwarp();
-  if (pending) ld_line_part(ptr, lo, hi);
+  read_pending();
   for (;;) {
-    // The flag is the upper half of lane 7 of every line (word 15).
-    const bool mine = pending && r.flag_lane && hi == flag;
-    if ((__ballot_sync(kFullMask, mine) >> r.flag_src) & 1u) pending = false;
-    if (!__any_sync(kFullMask, pending)) break;
-    __syncwarp();
-    if (pending) ld_line_part(ptr, lo, hi);
+#pragma unroll
+    for (int u = 0; u < kFusedRounds; ++u) {
+      // The flag is the upper half of lane 7 of every line (word 15).
+      const bool mine = (pending & (1u << u)) != 0 && r.flag_lane && hi[u] == flag[u];
+      if ((__ballot_sync(kFullMask, mine) >> r.flag_src) & 1u) pending &= ~(1u << u);
+    }
+    if (!__any_sync(kFullMask, pending != 0)) break;
+    read_pending();
     int stop = 0;
     if (lane == 0) {
       ++polls;
       if (globaltimer_ns() - start > x.timeout_ns) {
         stop = 1;
-      } else if ((polls & 31u) == 0 && someone_failed(x, src)) {
+      } else if ((polls & 31u) == 0 && someone_failed(x, watched)) {
         stop = 2;
       }
     }
     stop = __shfl_sync(kFullMask, stop, 0);
     if (stop != 0) {
-      const u32 missing = __reduce_min_sync(kFullMask, pending ? line : 0xFFFFFFFFu);
-      const int holder =
-          static_cast<int>(missing - it.first_line) * l::kLanesPerLine + (l::kLanesPerLine - 1);
-      const u64 seen = __shfl_sync(kFullMask, hi, holder & 31);
+      // The first missing (round, line group) of the warp and the flag its line carried.
+      u32 code = 0xFFFFFFFFu;
+      u64 seen = 0;
+#pragma unroll
+      for (int u = kFusedRounds - 1; u >= 0; --u) {
+        if (pending & (1u << u)) {
+          code = static_cast<u32>(u) * l::kLinesPerWarpAccess + static_cast<u32>(r.group);
+          seen = hi[u];
+        }
+      }
+      const u32 first = __reduce_min_sync(kFullMask, code);
+      const int holder = static_cast<int>(first % l::kLinesPerWarpAccess) * l::kLanesPerLine +
+                         (l::kLanesPerLine - 1);
+      seen = __shfl_sync(kFullMask, seen, holder);
       if (lane == 0) {
-        record_error(x, stop == 1 ? l::ErrorRole::kRecv : l::ErrorRole::kAbort, src, c.cta, seq,
-                     missing, seen);
+        const u32 u = first / l::kLinesPerWarpAccess;
+        const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, base + u * kWarps);
+        const int src = f::recv_peer(c.rank, it.k, c.cp);
+        const u64* rec = reinterpret_cast<const u64*>(c.my_seg + geo.counter_offset(src, c.cta));
+        const u32 line = it.first_line + first % l::kLinesPerWarpAccess;
+        record_error(x, stop == 1 ? l::ErrorRole::kRecv : l::ErrorRole::kAbort, src, c.cta,
+                     ld_volatile_u64(rec + l::kTailWord) + line / slot_lines, line, seen);
       }
       return false;
     }
   }
   // Every flag matched: take the payload from a load issued now (spec §3.8, as the exchange).
-  __syncwarp();
-  if (present) ld_line_part(ptr, lo, hi);
-  if (present) {
+  pending = present;
+  read_pending();
+#pragma unroll
+  for (int u = 0; u < kFusedRounds; ++u) {
+    if ((present & (1u << u)) == 0) continue;
+    const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, base + static_cast<u32>(u * kWarps));
+    const int src = f::recv_peer(c.rank, it.k, c.cp);
+    const u32 line = it.first_line + static_cast<u32>(r.group);
     f::stage_lane(
-        c.sc, src, l::lane_move(c.sc.st.o_words, line, r.part), lo, hi,
+        c.sc, src, l::lane_move(c.sc.st.o_words, line, r.part), lo[u], hi[u],
         [&](u32 idx, u64 a, u64 b) {
           *reinterpret_cast<ulonglong2*>(stage_words + idx) = make_ulonglong2(a, b);
         },
@@ -209,7 +306,7 @@ __device__ __forceinline__ void fused_weights(const FusedReduceParams& p, const 
 }
 
 template <int kWarps>
-__global__ void __launch_bounds__(kWarps * 32, 4)
+__global__ void __launch_bounds__(kWarps * 32, kFusedReduceMaxCtasPerSm)
     fused_reduce_kernel(const __grid_constant__ FusedReduceParams p) {
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ int abort_flag;
@@ -245,10 +342,11 @@ __global__ void __launch_bounds__(kWarps * 32, 4)
   // warp stays converged.)
   bool failed =
       __any_sync(kFullMask, ld_volatile_u64(error_record(x, x.rank) + l::kErrorInfo) != 0);
-  for (u32 item = static_cast<u32>(warp); !failed && item < items; item += kWarps) {
-    const f::Ll128Item it = f::ll128_item(p.plan, c.sc.st, item);
-    failed = it.send ? !fused_send_item(p, c, it, lane, r)
-                     : !fused_recv_item(p, c, it, lane, r, stage_words, stage_lse);
+  // The warp's items w, w + W, ... in chunks of kFusedRounds: every send before every receive
+  // (items [0, cp x U) are the sends).
+  for (u32 base = static_cast<u32>(warp); !failed && base < items; base += kFusedRounds * kWarps) {
+    failed = !fused_send_rounds<kWarps>(p, c, base, items, lane, r) ||
+             !fused_recv_rounds<kWarps>(p, c, base, items, lane, r, stage_words, stage_lse);
   }
   if (failed && lane == 0) abort_flag = 1;
   __syncthreads();  // every item done: the staged rows are complete, every FIFO load returned
