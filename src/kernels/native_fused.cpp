@@ -91,8 +91,10 @@ void NativeFused::setup(const ExchangeSetup& s) {
   if (std::string p = reduce_problem(s.c); !p.empty()) throw ConfigError(p);
   const fused::PlanOutcome out = plan(s.c, s.local_ranks);
   if (!out.plan) throw ConfigError(out.problem);
-  // The workspace, its checks and the per-rank parameters (never launched).
+  // The workspace, its checks and the per-rank parameters (never launched). After a timeout
+  // this performs the collective reset.
   exchange_.setup(s);
+  failed_ = false;
   plan_ = *out.plan;
   const ll128::Geometry g = exchange_.params(0).geometry;
   const auto local = static_cast<std::size_t>(s.local_ranks);
@@ -139,8 +141,22 @@ const FusedReduceParams& NativeFused::params(std::size_t i) const {
   return call_params_.at(i * ring_size_);
 }
 
+void NativeFused::check() {
+  try {
+    exchange_.check();
+  } catch (const Error&) {
+    failed_ = true;
+    throw;
+  }
+}
+
 void NativeFused::run(std::size_t slot) {
   if (!ready_) throw Error("native-fused: run() before setup()");
+  if (failed_) {
+    throw Error(
+        "native-fused: refusing to run after a timeout; the workspace is inconsistent until "
+        "setup() resets it collectively");
+  }
   assert(slot < ring_size_ || launches_.empty());
   for (std::size_t i = 0; i < launches_.size(); ++i) {
     if (!skip_[i]) launches_[i](call_params_[i * ring_size_ + slot]);

@@ -33,9 +33,14 @@ class NativeFused final : public AllToAllImpl {
   [[nodiscard]] std::optional<std::string> unsupported_reason(const Case& c) const override;
   void setup(const ExchangeSetup& s) override;
   void run(std::size_t slot) override;
-  void check() override { exchange_.check(); }
+  /// NativeAllToAll::check() on this kernel's error records (same format, channel = CTA); after
+  /// a timeout run() refuses until setup() performed the collective reset.
+  void check() override;
   void teardown() override;
-  void abort_inflight() noexcept override { exchange_.abort_inflight(); }
+  void abort_inflight() noexcept override {
+    failed_ = true;
+    exchange_.abort_inflight();
+  }
   /// ceil(2 x depth / s) calls, s the fewest slots a CTA's stream takes per call: every slot of
   /// every FIFO the kernel uses is rewritten at least twice with fresh data.
   [[nodiscard]] std::uint64_t min_fresh_calls() const override { return fresh_calls_; }
@@ -52,6 +57,7 @@ class NativeFused final : public AllToAllImpl {
   NativeAllToAll exchange_;
   NativeOptions options_;
   bool ready_ = false;
+  bool failed_ = false;  ///< a device-side wait expired: the workspace needs the reset
   fused::FusedPlan plan_{};
   std::size_t ring_size_ = 0;
   std::vector<FusedReduceParams> call_params_;  ///< at i * ring_size_ + k
