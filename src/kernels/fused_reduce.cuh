@@ -25,8 +25,8 @@
 /// A sender never waits for anything of its own call: a stream fits its FIFO (the plan refuses
 /// it otherwise), so the credit it needs was published by the peer's previous call (proof:
 /// ll128::single_warp_allowed). Every CTA of every rank's grid must be resident at once (the plan
-/// counts them). A rank whose error record is set launches nothing but returns at once (counters
-/// untouched) until the host's collective reset.
+/// counts them). On a rank whose error record is set, every CTA stops before its first FIFO store
+/// and touches no counter (the record is loaded with the counters) until the host's reset.
 ///
 /// Exactness: the fp32 arithmetic is only merge/merge_routine.hpp's (compiled with -ftz=false
 /// --fmad=false, src/kernels/CMakeLists.txt); the weights' order-dependent step (the sum) runs in
@@ -100,6 +100,9 @@ __device__ __forceinline__ bool fused_send_rounds(const FusedReduceParams& p, co
   // The counters of every round's (peer, CTA), all loads in flight at once (every lane loads
   // them itself: one instruction per round).
   __syncwarp();
+  // This rank's error record, in flight together with the counters: a failed rank's counters
+  // are inconsistent, so it stores nothing until the host's reset (decided by a vote below).
+  const u64 err = ld_volatile_u64(error_record(x, c.rank) + l::kErrorInfo);
   u64 head[kFusedRounds];
   u64 credit[kFusedRounds];
 #pragma unroll
@@ -113,6 +116,7 @@ __device__ __forceinline__ bool fused_send_rounds(const FusedReduceParams& p, co
     head[u] = ld_volatile_u64(rec + l::kHeadWord);
     credit[u] = read_credit(rec + l::kCreditWord);
   }
+  if (__any_sync(kFullMask, err != 0)) return false;
 #pragma unroll
   for (int u = 0; u < kFusedRounds; ++u) {
     if ((sends & (1u << u)) == 0) continue;
@@ -160,6 +164,8 @@ __device__ __forceinline__ bool fused_recv_rounds(const FusedReduceParams& p, co
   u32 recvs = 0;     // warp-uniform: rounds that are receive items
   u32 pending = 0;   // the same for the 8 lanes of a line group: rounds whose line is awaited
   int watched = -1;  // the first round's source (for the failure check)
+  // This rank's error record, in flight together with the tails (see fused_send_rounds).
+  const u64 err = ld_volatile_u64(error_record(x, c.rank) + l::kErrorInfo);
 #pragma unroll
   for (int u = 0; u < kFusedRounds; ++u) {
     lo[u] = 0;
@@ -184,6 +190,7 @@ __device__ __forceinline__ bool fused_recv_rounds(const FusedReduceParams& p, co
              r.part * (l::kWordsPerLane * l::kWordBytes);
   }
   if (recvs == 0) return true;
+  if (__any_sync(kFullMask, err != 0)) return false;
   const u32 present = pending;
   // Reads every pending line, converged, so that the 8 lanes of a line read it with ONE warp
   // instruction.
@@ -338,10 +345,9 @@ __global__ void __launch_bounds__(kWarps * 32, kFusedReduceMaxCtasPerSm)
   pdl_trigger();
   __syncthreads();  // abort_flag is initialised
 
-  // A failed rank's counters are inconsistent: do nothing until the host's reset. (A vote: the
-  // warp stays converged.)
-  bool failed =
-      __any_sync(kFullMask, ld_volatile_u64(error_record(x, x.rank) + l::kErrorInfo) != 0);
+  // A failed rank (error record set) stores nothing and touches no counter until the host's
+  // reset: every round checks the record together with its counters and stops the CTA.
+  bool failed = false;
   // The warp's items w, w + W, ... in chunks of kFusedRounds: every send before every receive
   // (items [0, cp x U) are the sends).
   for (u32 base = static_cast<u32>(warp); !failed && base < items; base += kFusedRounds * kWarps) {

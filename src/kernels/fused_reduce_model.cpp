@@ -1,5 +1,6 @@
 #include "kernels/fused_reduce_model.hpp"
 
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <span>
@@ -73,11 +74,14 @@ merge::MergeOutputs model_fused_reduce(const FusedPlan& plan, const merge::Merge
     x.cp = cp;
     const std::uint32_t n = x.st.entries;
     const StageLayout sl = stage_layout(cp, n, plan.o_row_words);
-    std::vector<std::uint64_t> smem(sl.bytes / 8, 0xDEADBEEFDEADBEEFull);
-    auto* stage_rows = reinterpret_cast<std::uint16_t*>(smem.data());
-    auto* stage_lse = reinterpret_cast<float*>(reinterpret_cast<char*>(smem.data()) + sl.lse);
-    auto* scale = reinterpret_cast<float*>(reinterpret_cast<char*>(smem.data()) + sl.scale);
-    auto* live = reinterpret_cast<std::uint64_t*>(reinterpret_cast<char*>(smem.data()) + sl.live);
+    // The CTA's shared memory: bytes (objects of any type live in it, as on the GPU), filled
+    // with a pattern so that a value staged nowhere shows.
+    std::vector<std::byte> shared(sl.bytes, std::byte{0xDE});
+    auto* smem = reinterpret_cast<std::uint64_t*>(shared.data());
+    auto* stage_rows = reinterpret_cast<std::uint16_t*>(shared.data());
+    auto* stage_lse = reinterpret_cast<float*>(shared.data() + sl.lse);
+    auto* scale = reinterpret_cast<float*>(shared.data() + sl.scale);
+    auto* live = reinterpret_cast<std::uint64_t*>(shared.data() + sl.live);
 
     for (int src = 0; src < cp; ++src) {
       const auto& o = in_o[static_cast<std::size_t>(src)];

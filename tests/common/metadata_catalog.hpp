@@ -12,13 +12,13 @@
 
 namespace dcp::testing {
 
-/// A row without a factory: the exchange in every launch mode, exact.
+/// A row without a factory: `ops` (the exchange unless given) in every launch mode, exact.
 constexpr ImplInfo metadata_row(std::string_view name, bool pdl_and_workspace, bool moves_stats,
                                 ImplNeeds needs, std::string_view speedups_against,
-                                bool in_default_sweep) {
+                                bool in_default_sweep, OpSet ops = {Op::kExchange}) {
   return ImplInfo{.name = name,
                   .summary = "(metadata only)",
-                  .ops = {Op::kExchange},
+                  .ops = ops,
                   .launches = kAllLaunches,
                   .traits = {.uses_pdl = pdl_and_workspace,
                              .uses_workspace = pdl_and_workspace,
@@ -39,7 +39,9 @@ constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_
 }
 
 inline constexpr std::array kMetadataRows{
-    metadata_row("native", true, true, needs(false, {}, true), "*", true),
+    metadata_row("native", true, true, needs(false, {}, true), "*", true,
+                 {Op::kExchange, Op::kReduce}),
+    metadata_row("native-fused", true, true, needs(false, {}, true), "*", false, {Op::kReduce}),
     metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true),
     metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),
     metadata_row("nccl-device", false, true, needs(true, {2, 28, 9}, true), "", true),

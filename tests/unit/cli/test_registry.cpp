@@ -20,11 +20,13 @@ struct Expected {
   bool pdl, workspace, stats, one_gpu_per_rank, load_store, in_default;
   LibVersion min_nccl;
   std::string speedups_against;
+  OpSet ops = {Op::kExchange};
 };
 
 TEST(Registry, EveryRowAndItsTraits) {
   const std::vector<Expected> want = {
-      {"native", true, true, true, false, true, true, {}, "*"},
+      {"native", true, true, true, false, true, true, {}, "*", {Op::kExchange, Op::kReduce}},
+      {"native-fused", true, true, true, false, true, false, {}, "*", {Op::kReduce}},
       {"nccl-2x", false, false, true, true, false, true, {2, 14, 0}, ""},
       {"nccl-fused", false, false, true, true, false, true, {2, 14, 0}, ""},
       {"nccl-device", false, false, true, true, true, true, {2, 28, 9}, ""},
@@ -39,7 +41,7 @@ TEST(Registry, EveryRowAndItsTraits) {
     std::printf("%-11s %s\n", std::string(row.name).c_str(), describe(row).c_str());
     EXPECT_EQ(row.name, w.name);
     EXPECT_FALSE(row.summary.empty());
-    EXPECT_TRUE(row.ops.contains(Op::kExchange));
+    EXPECT_EQ(row.ops, w.ops);
     EXPECT_EQ(row.launches, kAllLaunches);
     EXPECT_EQ(row.traits.uses_pdl, w.pdl);
     EXPECT_EQ(row.traits.uses_workspace, w.workspace);
@@ -55,7 +57,7 @@ TEST(Registry, EveryRowAndItsTraits) {
     EXPECT_NE(row.make, nullptr);
     EXPECT_EQ(c.find(row.name), &row);
   }
-  EXPECT_EQ(c.accepted(), "native|nccl-2x|nccl-fused|nccl-device|nccl-1x");
+  EXPECT_EQ(c.accepted(), "native|native-fused|nccl-2x|nccl-fused|nccl-device|nccl-1x");
   EXPECT_NE(c.find(diag_smoke_impl()), nullptr);
 }
 
@@ -69,8 +71,11 @@ TEST(Registry, SpeedupsPairWithRowsOfTheCatalog) {
       }
     }
   }
-  EXPECT_EQ(pairs, (std::set<std::string>{"native>nccl-1x", "native>nccl-2x", "native>nccl-device",
-                                          "native>nccl-fused"}));
+  EXPECT_EQ(pairs,
+            (std::set<std::string>{"native>native-fused", "native>nccl-1x", "native>nccl-2x",
+                                   "native>nccl-device", "native>nccl-fused", "native-fused>native",
+                                   "native-fused>nccl-1x", "native-fused>nccl-2x",
+                                   "native-fused>nccl-device", "native-fused>nccl-fused"}));
 }
 
 // tests/common/metadata_catalog.hpp stands in for these rows where kernels/ and baseline/ are not
