@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// The native fused LL128 exchange kernel. Included only by fused_alltoall.cu.
+/// The native fused LL128 exchange kernel. Included by fused_alltoall.cu (the kernel) and
+/// fused_reduce.cu (which reuses its PTX helpers, error record and credit wait).
 ///
 /// Why one file of ~750 lines: both sides of the protocol (sender and receiver), their PTX
 /// helpers and the kernel template are one unit that must inline into each instantiation; the
@@ -232,8 +233,10 @@ __device__ __forceinline__ bool someone_failed(const FusedAllToAllParams& p, int
 }
 
 /// First writer wins; the host reads the record after the streams were synchronised.
-__device__ __noinline__ void record_error(const FusedAllToAllParams& p, l::ErrorRole role, int peer,
-                                          int channel, u64 seq, u64 line, u64 observed) {
+// static: also included by fused_reduce.cu (one definition per translation unit).
+static __device__ __noinline__ void record_error(const FusedAllToAllParams& p, l::ErrorRole role,
+                                                 int peer, int channel, u64 seq, u64 line,
+                                                 u64 observed) {
   u64* rec = error_record(p, p.rank);
   const u64 info = l::encode_error_info(role, p.rank, peer, channel);
   auto* claim = reinterpret_cast<unsigned long long*>(rec + l::kErrorInfo);
@@ -277,17 +280,47 @@ __device__ __forceinline__ LaneRole lane_role(int lane) {
   return r;
 }
 
+/// Stats word `w` (o_words <= w) of the window from the sender's inputs (0 past the end of the
+/// stream). S = 1 (plan.lse_values != 0, a uniform branch): two fp32 LSE values of rows
+/// (i, peer) and (i + 1, peer), i = 2 (w - o_words), packed lower/upper (ll128_layout.hpp).
+__device__ __forceinline__ u64 load_stats_word(const FusedAllToAllParams& p,
+                                               const l::StreamWindow& win, u32 w) {
+  if (w >= win.words) return 0;
+  if (p.plan.lse_values == 0) {
+    return __ldcg(static_cast<const unsigned long long*>(p.in_stats) +
+                  l::stats_word_index(p.plan, win, w));
+  }
+  const auto* lse = static_cast<const unsigned int*>(p.in_stats);
+  const u32 i = 2 * (w - win.o_words);
+  const u64 lo = __ldcg(lse + l::lse_value_index(p.plan, win, i));
+  const u64 hi =
+      i + 1 < p.plan.lse_values ? __ldcg(lse + l::lse_value_index(p.plan, win, i + 1)) : 0;
+  return lo | hi << 32;
+}
+
+/// Stats word `w` (o_words <= w) of the window into the receiver's outputs (nothing past the end;
+/// S = 1: the two values, the upper one only when it is an entry).
+__device__ __forceinline__ void store_stats_word(const FusedAllToAllParams& p,
+                                                 const l::StreamWindow& win, u32 w, u64 v) {
+  if (w >= win.words) return;
+  if (p.plan.lse_values == 0) {
+    static_cast<u64*>(p.out_stats)[l::stats_word_index(p.plan, win, w)] = v;
+    return;
+  }
+  auto* lse = static_cast<u32*>(p.out_stats);
+  const u32 i = 2 * (w - win.o_words);
+  lse[l::lse_value_index(p.plan, win, i)] = static_cast<u32>(v);
+  if (i + 1 < p.plan.lse_values)
+    lse[l::lse_value_index(p.plan, win, i + 1)] = static_cast<u32>(v >> 32);
+}
+
 /// Stream word `w` of the window from the sender's inputs (0 past the end of the stream).
 __device__ __forceinline__ u64 load_word(const FusedAllToAllParams& p, const l::StreamWindow& win,
                                          u32 w) {
   if (w < win.o_words) {
     return __ldcg(static_cast<const unsigned long long*>(p.in_o) + l::o_word_index(p.plan, win, w));
   }
-  if (w < win.words) {
-    return __ldcg(static_cast<const unsigned long long*>(p.in_stats) +
-                  l::stats_word_index(p.plan, win, w));
-  }
-  return 0;
+  return load_stats_word(p, win, w);
 }
 
 /// Stream word `w` of the window into the receiver's outputs (nothing past the end).
@@ -295,8 +328,8 @@ __device__ __forceinline__ void store_word(const FusedAllToAllParams& p, const l
                                            u32 w, u64 v) {
   if (w < win.o_words) {
     static_cast<u64*>(p.out_o)[l::o_word_index(p.plan, win, w)] = v;
-  } else if (w < win.words) {
-    static_cast<u64*>(p.out_stats)[l::stats_word_index(p.plan, win, w)] = v;
+  } else {
+    store_stats_word(p, win, w, v);
   }
 }
 
@@ -317,17 +350,14 @@ __device__ __forceinline__ void load_lane(const FusedAllToAllParams& p, const l:
   if constexpr (kLayout == l::LineLayout::kFlagLast) {
     // Left: lane 7's single word (partial_o or stats), or a lane 0-6 pair at lower >= o_words,
     // whose both words are stats words or past the end (lower is even and o_words even).
-    const auto* in_stats = static_cast<const unsigned long long*>(p.in_stats);
     if (!m.upper && m.lower < win.o_words) {
       lo = __ldcg(static_cast<const unsigned long long*>(p.in_o) +
                   l::o_word_index(p.plan, win, m.lower));
       hi = 0;
       return;
     }
-    lo = m.lower < win.words ? __ldcg(in_stats + l::stats_word_index(p.plan, win, m.lower)) : 0;
-    hi = m.upper && m.lower + 1 < win.words
-             ? __ldcg(in_stats + l::stats_word_index(p.plan, win, m.lower + 1))
-             : 0;
+    lo = load_stats_word(p, win, m.lower);
+    hi = m.upper ? load_stats_word(p, win, m.lower + 1) : 0;
   } else {
     lo = load_word(p, win, m.lower);
     hi = m.upper ? load_word(p, win, m.lower + 1) : 0;
@@ -346,15 +376,12 @@ __device__ __forceinline__ void store_lane(const FusedAllToAllParams& p, const l
   }
   if constexpr (kLayout == l::LineLayout::kFlagLast) {
     // The cases of load_lane.
-    auto* out_stats = static_cast<u64*>(p.out_stats);
     if (!m.upper && m.lower < win.o_words) {
       static_cast<u64*>(p.out_o)[l::o_word_index(p.plan, win, m.lower)] = lo;
       return;
     }
-    if (m.lower < win.words) out_stats[l::stats_word_index(p.plan, win, m.lower)] = lo;
-    if (m.upper && m.lower + 1 < win.words) {
-      out_stats[l::stats_word_index(p.plan, win, m.lower + 1)] = hi;
-    }
+    store_stats_word(p, win, m.lower, lo);
+    if (m.upper) store_stats_word(p, win, m.lower + 1, hi);
   } else {
     store_word(p, win, m.lower, lo);
     if (m.upper) store_word(p, win, m.lower + 1, hi);
@@ -448,8 +475,8 @@ __device__ __forceinline__ Counters load_counters(const FusedAllToAllParams& p, 
 
 /// Lane 0 spins until credit + depth > seq and returns the credit it saw (broadcast); a credit
 /// with credit + depth <= seq means it gave up (error recorded).
-__device__ __noinline__ u64 wait_credit(const FusedAllToAllParams& p, const u64* credit_ptr,
-                                        int peer, int channel, u64 seq, int lane) {
+static __device__ __noinline__ u64 wait_credit(const FusedAllToAllParams& p, const u64* credit_ptr,
+                                               int peer, int channel, u64 seq, int lane) {
   u64 c = 0;
   if (lane == 0) {
     const u64 depth = static_cast<u64>(p.geometry.depth);

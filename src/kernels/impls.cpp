@@ -5,7 +5,8 @@
 
 #include "core/limits.hpp"
 #include "kernels/ll128_layout.hpp"
-#include "kernels/native_alltoall.hpp"
+#include "kernels/native_fused.hpp"
+#include "kernels/native_strategy.hpp"
 
 namespace dcp::kernels {
 
@@ -16,14 +17,19 @@ namespace {
 static_assert(ll128::kMaxCp == kMaxCpSize, "the kernel addresses every cp the sweep accepts");
 
 std::unique_ptr<AllToAllImpl> make_native(ImplEnv& env) {
-  return std::make_unique<NativeAllToAll>(env.world());
+  return std::make_unique<NativeStrategy>(env.world());
+}
+
+std::unique_ptr<AllToAllImpl> make_native_fused(ImplEnv& env) {
+  return std::make_unique<NativeFused>(env.world());
 }
 
 constexpr std::array kRows{
     ImplInfo{.name = kNativeName,
              .summary = "native fused LL128 exchange: one kernel per rank moves both tensors "
-                        "through per-peer FIFOs in a mapped workspace",
-             .ops = {Op::kExchange},
+                        "through per-peer FIFOs in a mapped workspace (reduce: then the merge "
+                        "kernel)",
+             .ops = {Op::kExchange, Op::kReduce},
              .launches = kAllLaunches,
              .traits = {.uses_pdl = true,
                         .uses_workspace = true,
@@ -37,6 +43,24 @@ constexpr std::array kRows{
              .speedups_against = "*",
              .in_default_sweep = true,
              .make = &make_native},
+    ImplInfo{.name = kNativeFusedName,
+             .summary = "native LL128 exchange and merge in ONE kernel per rank: each CTA "
+                        "receives its entries from every source into shared memory and merges "
+                        "them (reduce only)",
+             .ops = {Op::kReduce},
+             .launches = kAllLaunches,
+             .traits = {.uses_pdl = true,
+                        .uses_workspace = true,
+                        .moves_stats = true,
+                        .exact = true,
+                        .ulp_bound = 0},
+             .needs = {.one_gpu_per_rank = false,
+                       .min_world = 1,
+                       .min_nccl = {},
+                       .peer_load_store = true},
+             .speedups_against = "*",
+             .in_default_sweep = false,
+             .make = &make_native_fused},
 };
 
 }  // namespace

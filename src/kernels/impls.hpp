@@ -11,8 +11,12 @@
 
 namespace dcp::kernels {
 
-/// The fused LL128 exchange (NativeAllToAll).
+/// The fused LL128 exchange (NativeAllToAll); op reduce: the exchange, then the merge kernel
+/// (NativeStrategy).
 inline constexpr std::string_view kNativeName = "native";
+
+/// The fused LL128 exchange+merge in one kernel (NativeFused), --op reduce only.
+inline constexpr std::string_view kNativeFusedName = "native-fused";
 
 /// The rows of this layer, in the order --help lists them.
 std::span<const ImplInfo> native_impls();

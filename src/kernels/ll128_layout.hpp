@@ -8,8 +8,10 @@
 ///
 /// Stream. For one (sender s -> receiver r) the payload of one call is a stream of 8-byte words:
 /// first the partial_o rows (e, r) of s's input for e = 0..E-1 (D*2/8 words each), then the stats
-/// rows (e, r) (S*4/8 words each). Line L of the stream carries payload words [15L, 15L+15);
-/// words past the end of the stream are zero. Channel c carries a contiguous range of the
+/// rows (e, r) (S*4/8 words each for even S; for S = 1, the reduce's LSE, the E values are packed
+/// two per word: word v holds the LSE of entry 2v in its lower and of entry 2v+1 in its upper 4
+/// bytes, 0 past E). Line L of the stream carries payload words [15L, 15L+15); words past the end
+/// of the stream are zero. Channel c carries a contiguous range of the
 /// stream's lines (channel_first_line), so no row needs to fit in one line, slot or channel.
 ///
 /// FIFO. A channel's lines are cut into slots of `slot_lines` lines. Per (pair, channel) a FIFO of
@@ -257,9 +259,19 @@ DCP_HOST_DEVICE constexpr std::uint32_t stats_row_words(const ExchangeShape& s) 
   return static_cast<std::uint32_t>(s.stats_dim * 4 / kWordBytes);
 }
 
-/// Payload words of one pair's stream per call: E partial_o rows, then E stats rows (64-bit).
+/// Whether the stats rows are single fp32 values (S = 1, the reduce's LSE) packed two per word.
+DCP_HOST_DEVICE constexpr bool packed_stats(const ExchangeShape& s) {
+  return s.stats_dim == 1;
+}
+/// Payload words of the stats part of one pair's stream: E * S*4/8 (even S) or ceil(E / 2)
+/// (S = 1, packed).
+DCP_HOST_DEVICE constexpr std::int64_t stats_stream_words(const ExchangeShape& s) {
+  return packed_stats(s) ? (s.entries + 1) / 2 : s.entries * std::int64_t{stats_row_words(s)};
+}
+
+/// Payload words of one pair's stream per call: E partial_o rows, then the stats part.
 DCP_HOST_DEVICE constexpr std::int64_t pair_stream_words(const ExchangeShape& s) {
-  return s.entries * (std::int64_t{o_row_words(s)} + stats_row_words(s));
+  return s.entries * std::int64_t{o_row_words(s)} + stats_stream_words(s);
 }
 /// Lines of one pair's stream per call: ceil(words / 15).
 DCP_HOST_DEVICE constexpr std::int64_t pair_stream_lines(const ExchangeShape& s) {
@@ -287,7 +299,8 @@ struct StreamGeometry {
   std::uint32_t first_line = 0;       ///< the channel's stream lines are [first_line, +lines)
   std::uint32_t lines = 0;            ///< lines of the channel
   std::uint32_t o_row_words = 0;      ///< words per partial_o row
-  std::uint32_t stats_row_words = 0;  ///< words per stats row
+  std::uint32_t stats_row_words = 0;  ///< words per stats row (0 for S = 1)
+  std::uint32_t lse_values = 0;       ///< S = 1: E, the LSE values packed two per word; else 0
   std::uint32_t o_words = 0;          ///< E * o_row_words: partial_o part of the pair stream
   std::uint32_t words = 0;            ///< payload words of the pair stream
   std::uint32_t slots = 0;            ///< ceil(lines / slot_lines): sequence numbers consumed
@@ -318,6 +331,7 @@ DCP_HOST_DEVICE constexpr StreamGeometry stream_geometry(const ExchangeShape& s,
       static_cast<std::uint32_t>(channel_first_line(lines, channels, channel + 1)) - g.first_line;
   g.o_row_words = o_row_words(s);
   g.stats_row_words = stats_row_words(s);
+  g.lse_values = packed_stats(s) ? static_cast<std::uint32_t>(s.entries) : 0u;
   g.o_words = static_cast<std::uint32_t>(s.entries * g.o_row_words);
   g.words = static_cast<std::uint32_t>(pair_stream_words(s));
   g.slots = (g.lines + static_cast<std::uint32_t>(slot_lines) - 1) /
@@ -338,7 +352,8 @@ struct KernelPlan {
   std::uint32_t o_words = 0;            ///< E * D*2/8: partial_o part of the pair stream
   std::uint32_t words = 0;              ///< payload words of the pair stream
   std::uint32_t o_row_words = 0;        ///< D*2/8
-  std::uint32_t stats_row_words = 0;    ///< S*4/8
+  std::uint32_t stats_row_words = 0;    ///< S*4/8 (0 for S = 1)
+  std::uint32_t lse_values = 0;         ///< S = 1: E, the LSE values packed two per word; else 0
   std::uint32_t o_skip = 0;             ///< (cp - 1) * o_row_words: rows of the other ranks
   std::uint32_t stats_skip = 0;         ///< (cp - 1) * stats_row_words
   FastDivU32 o_div;                     ///< division by o_row_words
@@ -355,6 +370,7 @@ constexpr KernelPlan make_kernel_plan(const ExchangeShape& s, int channels) {
   k.extra_lines = static_cast<std::uint32_t>(lines % c);
   k.o_row_words = o_row_words(s);
   k.stats_row_words = stats_row_words(s);
+  k.lse_values = packed_stats(s) ? static_cast<std::uint32_t>(s.entries) : 0u;
   k.o_words = static_cast<std::uint32_t>(s.entries * k.o_row_words);
   k.words = static_cast<std::uint32_t>(pair_stream_words(s));
   k.o_skip = static_cast<std::uint32_t>(s.cp_size - 1) * k.o_row_words;
@@ -373,15 +389,16 @@ constexpr bool same_div(const FastDivU32& a, const FastDivU32& b) {
 constexpr bool same_plan(const KernelPlan& a, const KernelPlan& b) {
   return a.lines_per_channel == b.lines_per_channel && a.extra_lines == b.extra_lines &&
          a.o_words == b.o_words && a.words == b.words && a.o_row_words == b.o_row_words &&
-         a.stats_row_words == b.stats_row_words && a.o_skip == b.o_skip &&
-         a.stats_skip == b.stats_skip && same_div(a.o_div, b.o_div) &&
+         a.stats_row_words == b.stats_row_words && a.lse_values == b.lse_values &&
+         a.o_skip == b.o_skip && a.stats_skip == b.stats_skip && same_div(a.o_div, b.o_div) &&
          same_div(a.stats_div, b.stats_div) && same_div(a.cp_div, b.cp_div);
 }
 
 /// One (pair, channel) stream of one call as the kernel sees it, in 32-bit words: the channel's
 /// lines are stream lines [first_line, first_line + lines); stream word w < o_words is partial_o
 /// word o_base + w + (w / D*2/8) * o_skip, and w >= o_words is stats word
-/// stats_base + w' + (w' / S*4/8) * stats_skip with w' = w - o_words. `other_rank` is the cp
+/// stats_base + w' + (w' / S*4/8) * stats_skip with w' = w - o_words (for S = 1: the fp32 values
+/// 2w' and 2w'+1 at fp32 index i * cp + stats_base, lse_value_index). `other_rank` is the cp
 /// index of the rows: the receiver for the sender's inputs, the sender for the receiver's outputs
 /// (both sides use the same window). Matches stream_geometry() and locate_word() (tested).
 struct StreamWindow {
@@ -390,7 +407,7 @@ struct StreamWindow {
   std::uint32_t o_words = 0;     ///< partial_o part of the pair stream
   std::uint32_t words = 0;       ///< payload words of the pair stream
   std::uint32_t o_base = 0;      ///< index of the first word of row (0, other_rank)
-  std::uint32_t stats_base = 0;  ///< the same in the stats tensor
+  std::uint32_t stats_base = 0;  ///< the same in the stats tensor (in fp32 values for S = 1)
 };
 
 DCP_HOST_DEVICE DCP_FORCEINLINE StreamWindow stream_window(const KernelPlan& k, int channel,
@@ -403,7 +420,8 @@ DCP_HOST_DEVICE DCP_FORCEINLINE StreamWindow stream_window(const KernelPlan& k, 
   w.o_words = k.o_words;
   w.words = k.words;
   w.o_base = static_cast<std::uint32_t>(other_rank) * k.o_row_words;
-  w.stats_base = static_cast<std::uint32_t>(other_rank) * k.stats_row_words;
+  w.stats_base = k.lse_values != 0 ? static_cast<std::uint32_t>(other_rank)
+                                   : static_cast<std::uint32_t>(other_rank) * k.stats_row_words;
   return w;
 }
 
@@ -421,13 +439,23 @@ DCP_HOST_DEVICE DCP_FORCEINLINE std::uint32_t stats_word_index(const KernelPlan&
   return sw.stats_base + v + k.stats_div.div(v) * k.stats_skip;
 }
 
+/// S = 1 (packed stats): fp32 index in the [E, cp] stats tensor of LSE value `i` (< lse_values)
+/// of a window, i.e. of entry i. Stats word w (o_words <= w < words) holds the values
+/// i = 2 (w - o_words) (lower 4 bytes) and i + 1 (upper 4 bytes; 0 when i + 1 = E).
+DCP_HOST_DEVICE DCP_FORCEINLINE std::uint32_t lse_value_index(const KernelPlan& k,
+                                                              const StreamWindow& sw,
+                                                              std::uint32_t i) {
+  return i * k.cp_div.divisor + sw.stats_base;
+}
+
 /// Why `s` cannot be exchanged (nullptr when it can).
 constexpr const char* shape_problem(const ExchangeShape& s) {
   if (s.cp_size < 1 || s.cp_size > kMaxCp) return "cp_size must be in [1, 64]";
   if (s.entries < 0) return "batch (entries) must be >= 0";
   if (s.head_dim <= 0 || (s.head_dim * 2) % 16 != 0)
     return "head_dim * 2 bytes must be a positive multiple of 16 (head_dim a multiple of 8)";
-  if (s.stats_dim < 2 || s.stats_dim % 2 != 0) return "stats_dim must be even and >= 2";
+  if (s.stats_dim != 1 && (s.stats_dim < 2 || s.stats_dim % 2 != 0))
+    return "stats_dim must be 1 (one LSE per row, packed two per word) or even and >= 2";
   return nullptr;
 }
 
@@ -471,7 +499,11 @@ DCP_HOST_DEVICE constexpr bool single_warp_allowed(std::uint32_t slots_per_call,
 struct WordLoc {
   bool stats = false;        ///< false: partial_o, true: softmax_stats
   bool next_in_row = false;  ///< stream word w + 1 is word index + 1 of the same row
-  std::int64_t index = 0;    ///< u64 index into that tensor
+  std::int64_t index = 0;    ///< u64 index into that tensor (fp32 index when packed)
+  /// S = 1: the word is two fp32 LSE values, the lower at fp32 index `index`, the upper at
+  /// `index2` (-1: past E, the upper half is 0 on the wire and written nowhere).
+  bool packed = false;
+  std::int64_t index2 = -1;
 };
 
 /// Divisors for locate_word (the words per row of both tensors), computed once on the host.
@@ -496,6 +528,13 @@ DCP_HOST_DEVICE DCP_FORCEINLINE WordLoc locate_word(const StreamGeometry& g, con
   } else {
     w -= g.o_words;
     loc.stats = true;
+    if (g.lse_values != 0) {  // S = 1: values 2w and 2w + 1, rows (i, other_rank) of [E, cp]
+      const std::uint32_t i = 2 * w;
+      loc.packed = true;
+      loc.index = std::int64_t{i} * cp + other_rank;
+      loc.index2 = i + 1 < g.lse_values ? (std::int64_t{i} + 1) * cp + other_rank : -1;
+      return loc;
+    }
     row_words = g.stats_row_words;
     q = d.stats.div(w);
   }

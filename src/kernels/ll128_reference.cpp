@@ -26,6 +26,28 @@ auto* word_address(const WordLoc& loc, O* o, S* stats) {
   return base + loc.index * kWordBytes;
 }
 
+/// The stream word at `loc` in a rank's input tensors (two fp32 values for packed LSE words).
+std::uint64_t read_located(const WordLoc& loc, const std::uint16_t* o, const std::uint32_t* stats) {
+  if (loc.packed) {
+    const std::uint64_t lo = stats[loc.index];
+    const std::uint64_t hi = loc.index2 >= 0 ? stats[loc.index2] : 0u;
+    return lo | hi << 32;
+  }
+  std::uint64_t v = 0;
+  std::memcpy(&v, word_address(loc, o, stats), kWordBytes);
+  return v;
+}
+
+/// Writes the stream word at `loc` into a rank's output tensors (inverse of read_located).
+void write_located(const WordLoc& loc, std::uint64_t v, std::uint16_t* o, std::uint32_t* stats) {
+  if (loc.packed) {
+    stats[loc.index] = static_cast<std::uint32_t>(v);
+    if (loc.index2 >= 0) stats[loc.index2] = static_cast<std::uint32_t>(v >> 32);
+    return;
+  }
+  std::memcpy(word_address(loc, o, stats), &v, kWordBytes);
+}
+
 }  // namespace
 
 std::vector<std::uint64_t> gather_stream(const ExchangeShape& shape, int channels, int channel,
@@ -37,7 +59,7 @@ std::vector<std::uint64_t> gather_stream(const ExchangeShape& shape, int channel
   std::vector<std::uint64_t> out(g.channel_words());
   for (std::uint32_t i = 0; i < out.size(); ++i) {
     const WordLoc loc = locate_word(g, d, shape.cp_size, receiver, first + i);
-    std::memcpy(&out[i], word_address(loc, in_o, in_stats), kWordBytes);
+    out[i] = read_located(loc, in_o, in_stats);
   }
   return out;
 }
@@ -52,7 +74,7 @@ void scatter_stream(const ExchangeShape& shape, int channels, int channel, int s
   const std::uint32_t first = g.first_line * kPayloadWordsPerLine;
   for (std::uint32_t i = 0; i < payload.size(); ++i) {
     const WordLoc loc = locate_word(g, d, shape.cp_size, sender, first + i);
-    std::memcpy(word_address(loc, out_o, out_stats), &payload[i], kWordBytes);
+    write_located(loc, payload[i], out_o, out_stats);
   }
 }
 
@@ -370,8 +392,8 @@ class RankRunner {
         const std::uint32_t w = stream_line * kPayloadWordsPerLine + static_cast<std::uint32_t>(i);
         if (w < t.g.words) {
           const WordLoc loc = locate_word(t.g, divisors_, shape_.cp_size, t.peer, w);
-          std::memcpy(&line[static_cast<std::size_t>(payload_slot(stream_line, i, layout))],
-                      word_address(loc, data_.in_o.data(), data_.in_stats.data()), kWordBytes);
+          line[static_cast<std::size_t>(payload_slot(stream_line, i, layout))] =
+              read_located(loc, data_.in_o.data(), data_.in_stats.data());
         }
       }
       // Fault injection: payload word 0 of stream line 0.
@@ -424,7 +446,7 @@ class RankRunner {
         const std::uint64_t v =
             line[static_cast<std::size_t>(payload_slot(stream_line, i, options_.layout))];
         const WordLoc loc = locate_word(t.g, divisors_, shape_.cp_size, t.peer, w);
-        std::memcpy(word_address(loc, data_.out_o.data(), data_.out_stats.data()), &v, kWordBytes);
+        write_located(loc, v, data_.out_o.data(), data_.out_stats.data());
       }
       progress = true;
       t.last_progress = Clock::now();

@@ -40,7 +40,9 @@ constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_
 }
 
 inline constexpr std::array kMetadataRows{
-    metadata_row("native", true, true, needs(false, {}, true), "*", true),
+    metadata_row("native", true, true, needs(false, {}, true), "*", true,
+                 {Op::kExchange, Op::kReduce}),
+    metadata_row("native-fused", true, true, needs(false, {}, true), "*", false, {Op::kReduce}),
     metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true,
                  {Op::kExchange, Op::kReduce}),
     metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),

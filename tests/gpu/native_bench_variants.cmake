@@ -11,18 +11,30 @@
 set(DCP_NATIVE_BENCH_VARIANTS "" CACHE STRING "native_sim_bench variants: NAME=DEF1,DEF2;...")
 set(DCP_NATIVE_BENCH_BASELINE "" CACHE PATH "older kernels/ tree for native_sim_bench_base")
 
+# The merge routine's exactness flags for the fused reduce kernel's source (as src/kernels does).
+function(dcp_exact_merge_sources)
+  if(ARGN)
+    set_source_files_properties(${ARGN} PROPERTIES
+      COMPILE_OPTIONS "-ftz=false;-prec-div=true;-prec-sqrt=true;--fmad=false")
+  endif()
+endfunction()
+
 function(dcp_native_bench_variant name kernel_root defines)
   set(target native_sim_bench_${name})
   file(GLOB host_sources ${kernel_root}/kernels/*.cpp)
+  # Trees with the fused reduce kernel (native-fused, whose row impls.cpp names) compile it too.
+  file(GLOB fused_sources ${kernel_root}/kernels/fused_reduce.cu)
   add_executable(${target}
     ${CMAKE_CURRENT_SOURCE_DIR}/native_sim_bench.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/native_floor.cu
     ${kernel_root}/kernels/fused_alltoall.cu
+    ${fused_sources}
     ${host_sources})
+  dcp_exact_merge_sources(${fused_sources})
   target_include_directories(${target} BEFORE PRIVATE ${kernel_root})
   target_compile_definitions(${target} PRIVATE ${defines})
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
-  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_merge_host dcp_core_rt Threads::Threads
+  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_merge dcp_core_rt Threads::Threads
     dcp_warnings)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
 endfunction()
@@ -36,12 +48,14 @@ function(dcp_native_test_variant name defines)
     ${CMAKE_CURRENT_SOURCE_DIR}/native_exchange_test.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/gpu_test_main.cpp
     ${PROJECT_SOURCE_DIR}/src/kernels/fused_alltoall.cu
+    ${PROJECT_SOURCE_DIR}/src/kernels/fused_reduce.cu
     ${host_sources})
+  dcp_exact_merge_sources(${PROJECT_SOURCE_DIR}/src/kernels/fused_reduce.cu)
   # The kernel sources are compiled here, not linked from dcp_kernels: their headers come from
   # the source tree (the include roots of cmake/DcpHeaders.cmake only serve linked libraries).
   target_include_directories(${target} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_compile_definitions(${target} PRIVATE ${defines})
-  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_merge_host dcp_core_rt Threads::Threads
+  target_link_libraries(${target} PRIVATE dcp_bench dcp_fabric dcp_merge dcp_core_rt Threads::Threads
     GTest::gtest dcp_warnings)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
 endfunction()

@@ -34,3 +34,16 @@ dcp_unit_test(native_collective_test
 dcp_unit_test(hang_dump_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/hang_dump_test.cpp
   LIBS dcp_ll128)
+# The fused LL128 exchange+merge kernel's data path (index functions, wire lines, staging, merge)
+# on the CPU against the reference packer and the merge reference.
+dcp_unit_test(fused_reduce_model_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/fused_reduce_model_test.cpp
+  LIBS dcp_direct)
+# Full builds: the fused reduce kernel's PTX holds no fused, flushed or approximate fp32
+# instruction, and the merge routine's rounded operations (the merge's check, same script).
+if(TARGET dcp_fused_reduce_ptx)
+  add_test(NAME fused_reduce_ptx_exact COMMAND ${CMAKE_COMMAND}
+    "-DPTX=$<JOIN:$<TARGET_OBJECTS:dcp_fused_reduce_ptx>,|>"
+    -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
+  set_tests_properties(fused_reduce_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
+endif()

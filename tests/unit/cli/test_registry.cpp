@@ -26,7 +26,8 @@ struct Expected {
 
 TEST(Registry, EveryRowAndItsTraits) {
   const std::vector<Expected> want = {
-      {"native", true, true, true, false, true, true, {}, "*"},
+      {"native", true, true, true, false, true, true, {}, "*", {Op::kExchange, Op::kReduce}},
+      {"native-fused", true, true, true, false, true, false, {}, "*", {Op::kReduce}},
       {"nccl-2x",
        false,
        false,
@@ -77,7 +78,8 @@ TEST(Registry, EveryRowAndItsTraits) {
     EXPECT_NE(row.make, nullptr);
     EXPECT_EQ(c.find(row.name), &row);
   }
-  EXPECT_EQ(c.accepted(), "native|nccl-2x|nccl-fused|nccl-device|nccl-1x|nccl-packed|nccl-ag-rs");
+  EXPECT_EQ(c.accepted(),
+            "native|native-fused|nccl-2x|nccl-fused|nccl-device|nccl-1x|nccl-packed|nccl-ag-rs");
   EXPECT_NE(c.find(diag_smoke_impl()), nullptr);
 }
 
@@ -91,9 +93,13 @@ TEST(Registry, SpeedupsPairWithRowsOfTheCatalog) {
       }
     }
   }
-  EXPECT_EQ(pairs, (std::set<std::string>{"native>nccl-1x", "native>nccl-2x", "native>nccl-device",
-                                          "native>nccl-fused", "native>nccl-packed",
-                                          "native>nccl-ag-rs"}));
+  EXPECT_EQ(
+      pairs,
+      (std::set<std::string>{
+          "native>native-fused", "native>nccl-1x", "native>nccl-2x", "native>nccl-device",
+          "native>nccl-fused", "native>nccl-packed", "native>nccl-ag-rs", "native-fused>native",
+          "native-fused>nccl-1x", "native-fused>nccl-2x", "native-fused>nccl-device",
+          "native-fused>nccl-fused", "native-fused>nccl-packed", "native-fused>nccl-ag-rs"}));
 }
 
 // tests/common/metadata_catalog.hpp stands in for these rows where kernels/ and baseline/ are not

@@ -417,6 +417,65 @@ TEST(Ll128Layout, WordAddressingCoversEveryWordOnce) {
   }
 }
 
+TEST(Ll128Layout, PackedLseStreamCarriesEveryValueOnce) {
+  // S = 1 (the reduce's LSE): the stats part is ceil(E / 2) words of two fp32 values each; the
+  // kernel's addressing (lse_value_index) and locate_word agree, and every value (e, other) of
+  // the [E, cp] tensor is carried exactly once, entry 2v in the lower half of stats word v.
+  for (const ExchangeShape& s :
+       {make_shape(1, 1, 8, 1), make_shape(2, 5, 24, 1, true), make_shape(3, 7, 8, 1),
+        make_shape(4, 16, 512, 1), make_shape(8, 33, 128, 1), make_shape(5, 2, 64, 1)}) {
+    ASSERT_EQ(shape_problem(s), nullptr);
+    ASSERT_TRUE(packed_stats(s));
+    EXPECT_EQ(stats_stream_words(s), (s.entries + 1) / 2);
+    EXPECT_EQ(pair_stream_words(s), s.entries * s.head_dim / 4 + (s.entries + 1) / 2);
+    const RowDivisors d = RowDivisors::make(s);
+    const auto total_lines = static_cast<int>(pair_stream_lines(s));
+    for (int channels : {1, 2, 3, 7}) {
+      if (channels > total_lines) continue;
+      const KernelPlan k = make_kernel_plan(s, channels);
+      EXPECT_EQ(k.lse_values, static_cast<std::uint32_t>(s.entries));
+      for (int other = 0; other < s.cp_size; ++other) {
+        std::set<std::int64_t> values;
+        std::set<std::int64_t> o_words;
+        for (int ch = 0; ch < channels; ++ch) {
+          const StreamGeometry g = stream_geometry(s, channels, ch, 4);
+          const StreamWindow w = stream_window(k, ch, other);
+          ASSERT_EQ(g.lse_values, static_cast<std::uint32_t>(s.entries));
+          const std::uint32_t first = g.first_line * 15;
+          for (std::uint32_t i = 0; i < g.channel_words(); ++i) {
+            const std::uint32_t word = first + i;
+            const WordLoc loc = locate_word(g, d, s.cp_size, other, word);
+            if (word < w.o_words) {
+              ASSERT_FALSE(loc.packed);
+              EXPECT_TRUE(o_words.insert(loc.index).second);
+              continue;
+            }
+            ASSERT_TRUE(loc.stats && loc.packed);
+            const std::uint32_t v0 = 2 * (word - w.o_words);
+            EXPECT_EQ(loc.index, std::int64_t{v0} * s.cp_size + other);
+            EXPECT_EQ(loc.index, lse_value_index(k, w, v0));
+            EXPECT_TRUE(values.insert(loc.index).second);
+            if (v0 + 1 < s.entries) {
+              EXPECT_EQ(loc.index2, std::int64_t{v0 + 1} * s.cp_size + other);
+              EXPECT_EQ(loc.index2, lse_value_index(k, w, v0 + 1));
+              EXPECT_TRUE(values.insert(loc.index2).second);
+            } else {
+              EXPECT_EQ(loc.index2, -1);  // E odd: the last word's upper half is padding
+              EXPECT_EQ(v0 + 1, s.entries);
+            }
+          }
+        }
+        EXPECT_EQ(values.size(), static_cast<std::size_t>(s.entries));
+        EXPECT_EQ(o_words.size(), static_cast<std::size_t>(s.entries * s.head_dim / 4));
+        for (const std::int64_t v : values) {
+          EXPECT_EQ(v % s.cp_size, other);
+          EXPECT_LT(v / s.cp_size, s.entries);
+        }
+      }
+    }
+  }
+}
+
 TEST(Ll128Layout, ErrorRecordRoundTrips) {
   const std::uint64_t info = encode_error_info(ErrorRole::kSend, 15, 63, 31);
   EXPECT_NE(info, 0u);
@@ -437,6 +496,7 @@ TEST(Ll128Layout, ErrorRecordRoundTrips) {
 TEST(Ll128Layout, ShapeProblemsAreNamed) {
   EXPECT_EQ(shape_problem(make_shape(4, 16, 128, 2)), nullptr);
   EXPECT_EQ(shape_problem(make_shape(4, 0, 128, 6)), nullptr);
+  EXPECT_EQ(shape_problem(make_shape(4, 16, 512, 1)), nullptr);  // the reduce's LSE
   EXPECT_NE(shape_problem(make_shape(4, 16, 12, 2)), nullptr);   // 24 bytes: not a multiple of 16
   EXPECT_NE(shape_problem(make_shape(4, 16, 128, 3)), nullptr);  // odd S
   EXPECT_NE(shape_problem(make_shape(4, 16, 128, 0)), nullptr);

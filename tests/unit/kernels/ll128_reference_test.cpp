@@ -147,7 +147,8 @@ TEST(Ll128Reference, PackUnpackRoundTripAcrossSlots) {
 
 TEST(Ll128Reference, GatherThenScatterIsTheExactTranspose) {
   for (const ExchangeShape& s :
-       {make_shape(3, 5, 16, 2), make_shape(4, 9, 24, 6, true), make_shape(1, 3, 8, 4)}) {
+       {make_shape(3, 5, 16, 2), make_shape(4, 9, 24, 6, true), make_shape(1, 3, 8, 4),
+        make_shape(3, 5, 16, 1), make_shape(2, 8, 8, 1, true)}) {  // S = 1: packed LSEs
     const int cp = s.cp_size;
     const auto o_elems = static_cast<std::size_t>(s.rows() * s.head_dim);
     const auto s_elems = static_cast<std::size_t>(s.rows() * s.stats_dim);
