@@ -25,6 +25,8 @@ struct Expected {
 TEST(Registry, EveryRowAndItsTraits) {
   const std::vector<Expected> want = {
       {"native", true, true, true, false, true, true, {}, "*"},
+      {"native-direct", false, true, true, false, true, false, {}, "*"},
+      {"direct-staged", false, true, true, false, true, false, {}, ""},
       {"nccl-2x", false, false, true, true, false, true, {2, 14, 0}, ""},
       {"nccl-fused", false, false, true, true, false, true, {2, 14, 0}, ""},
       {"nccl-device", false, false, true, true, true, true, {2, 28, 9}, ""},
@@ -55,7 +57,8 @@ TEST(Registry, EveryRowAndItsTraits) {
     EXPECT_NE(row.make, nullptr);
     EXPECT_EQ(c.find(row.name), &row);
   }
-  EXPECT_EQ(c.accepted(), "native|nccl-2x|nccl-fused|nccl-device|nccl-1x");
+  EXPECT_EQ(c.accepted(),
+            "native|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-1x");
   EXPECT_NE(c.find(diag_smoke_impl()), nullptr);
 }
 
@@ -69,8 +72,12 @@ TEST(Registry, SpeedupsPairWithRowsOfTheCatalog) {
       }
     }
   }
-  EXPECT_EQ(pairs, (std::set<std::string>{"native>nccl-1x", "native>nccl-2x", "native>nccl-device",
-                                          "native>nccl-fused"}));
+  EXPECT_EQ(pairs,
+            (std::set<std::string>{
+                "native>nccl-1x", "native>nccl-2x", "native>nccl-device", "native>nccl-fused",
+                "native>native-direct", "native>direct-staged", "native-direct>native",
+                "native-direct>direct-staged", "native-direct>nccl-1x", "native-direct>nccl-2x",
+                "native-direct>nccl-device", "native-direct>nccl-fused"}));
 }
 
 // tests/common/metadata_catalog.hpp stands in for these rows where kernels/ and baseline/ are not
