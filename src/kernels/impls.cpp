@@ -5,6 +5,7 @@
 
 #include "core/limits.hpp"
 #include "kernels/ll128_layout.hpp"
+#include "kernels/native_direct.hpp"
 #include "kernels/native_fused.hpp"
 #include "kernels/native_strategy.hpp"
 
@@ -22,6 +23,22 @@ std::unique_ptr<AllToAllImpl> make_native(ImplEnv& env) {
 
 std::unique_ptr<AllToAllImpl> make_native_fused(ImplEnv& env) {
   return std::make_unique<NativeFused>(env.world());
+}
+
+/// The direct rows read the workspace capacity the CLI may have stored (kDirectCapacityKey).
+DirectOptions direct_options(ImplEnv& env) {
+  DirectOptions o;
+  o.capacity = *env.shared<DirectCapacity>(kDirectCapacityKey,
+                                           [] { return std::make_shared<DirectCapacity>(); });
+  return o;
+}
+
+std::unique_ptr<AllToAllImpl> make_native_direct(ImplEnv& env) {
+  return std::make_unique<NativeDirect>(env.world(), DirectScheme::kFused, direct_options(env));
+}
+
+std::unique_ptr<AllToAllImpl> make_direct_staged(ImplEnv& env) {
+  return std::make_unique<NativeDirect>(env.world(), DirectScheme::kStaged, direct_options(env));
 }
 
 constexpr std::array kRows{
@@ -61,6 +78,39 @@ constexpr std::array kRows{
              .speedups_against = "*",
              .in_default_sweep = false,
              .make = &make_native_fused},
+    ImplInfo{
+        .name = kNativeDirectName,
+        .summary = "native fused direct-store exchange (+ merge): one kernel per rank writes "
+                   "rows into the peers' receive buffers, flags per block with release/acquire",
+        .ops = {Op::kExchange, Op::kReduce},
+        .launches = kAllLaunches,
+        .traits = {.uses_pdl = false,
+                   .uses_workspace = true,
+                   .moves_stats = true,
+                   .exact = true,
+                   .ulp_bound = 0},
+        .needs =
+            {.one_gpu_per_rank = false, .min_world = 1, .min_nccl = {}, .peer_load_store = true},
+        .speedups_against = "*",
+        .in_default_sweep = false,
+        .make = &make_native_direct},
+    ImplInfo{.name = kDirectStagedName,
+             .summary = "vLLM's four-launch direct path (advance, write, signal, wait+merge) on "
+                        "dcpbench's direct workspace: the baseline of native-direct",
+             .ops = {Op::kExchange, Op::kReduce},
+             .launches = kAllLaunches,
+             .traits = {.uses_pdl = false,
+                        .uses_workspace = true,
+                        .moves_stats = true,
+                        .exact = true,
+                        .ulp_bound = 0},
+             .needs = {.one_gpu_per_rank = false,
+                       .min_world = 1,
+                       .min_nccl = {},
+                       .peer_load_store = true},
+             .speedups_against = "",
+             .in_default_sweep = false,
+             .make = &make_direct_staged},
 };
 
 }  // namespace

@@ -17,6 +17,10 @@ inline constexpr std::string_view kNativeName = "native";
 
 /// The fused LL128 exchange+merge in one kernel (NativeFused), --op reduce only.
 inline constexpr std::string_view kNativeFusedName = "native-fused";
+/// The fused direct-store exchange (+ merge): NativeDirect, DirectScheme::kFused.
+inline constexpr std::string_view kNativeDirectName = "native-direct";
+/// vLLM's four-launch direct path on dcpbench's workspace: NativeDirect, DirectScheme::kStaged.
+inline constexpr std::string_view kDirectStagedName = "direct-staged";
 
 /// The rows of this layer, in the order --help lists them.
 std::span<const ImplInfo> native_impls();

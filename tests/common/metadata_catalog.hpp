@@ -39,10 +39,21 @@ constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_
                    .peer_load_store = peer_load_store};
 }
 
+/// A direct-store row (native-direct, direct-staged): both operations, a workspace but no PDL,
+/// not in the default sweep.
+constexpr ImplInfo direct_metadata_row(std::string_view name, std::string_view speedups_against) {
+  ImplInfo r = metadata_row(name, false, true, needs(false, {}, true), speedups_against, false);
+  r.ops = {Op::kExchange, Op::kReduce};
+  r.traits.uses_workspace = true;
+  return r;
+}
+
 inline constexpr std::array kMetadataRows{
     metadata_row("native", true, true, needs(false, {}, true), "*", true,
                  {Op::kExchange, Op::kReduce}),
     metadata_row("native-fused", true, true, needs(false, {}, true), "*", false, {Op::kReduce}),
+    direct_metadata_row("native-direct", "*"),
+    direct_metadata_row("direct-staged", ""),
     metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true,
                  {Op::kExchange, Op::kReduce}),
     metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),

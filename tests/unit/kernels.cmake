@@ -25,6 +25,9 @@ dcp_unit_test(direct_protocol_test
 dcp_unit_test(direct_emulation_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_emulation_test.cpp
   LIBS dcp_direct)
+dcp_unit_test(direct_kernel_host_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_kernel_host_test.cpp
+  LIBS dcp_direct)
 dcp_unit_test(ll128_ordering_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_ordering_test.cpp
   LIBS dcp_ll128)
@@ -46,4 +49,12 @@ if(TARGET dcp_fused_reduce_ptx)
     "-DPTX=$<JOIN:$<TARGET_OBJECTS:dcp_fused_reduce_ptx>,|>"
     -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
   set_tests_properties(fused_reduce_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
+endif()
+# Full builds: the direct kernels' PTX (the reduce runs the merge routine) holds no fused,
+# flushed or approximate fp32 instruction (the merge's check, tests/unit/merge/check_ptx.cmake).
+if(TARGET dcp_direct_ptx)
+  add_test(NAME direct_ptx_exact COMMAND ${CMAKE_COMMAND}
+    "-DPTX=$<JOIN:$<TARGET_OBJECTS:dcp_direct_ptx>,|>"
+    -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
+  set_tests_properties(direct_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
 endif()

@@ -28,6 +28,26 @@ TEST(Registry, EveryRowAndItsTraits) {
   const std::vector<Expected> want = {
       {"native", true, true, true, false, true, true, {}, "*", {Op::kExchange, Op::kReduce}},
       {"native-fused", true, true, true, false, true, false, {}, "*", {Op::kReduce}},
+      {"native-direct",
+       false,
+       true,
+       true,
+       false,
+       true,
+       false,
+       {},
+       "*",
+       {Op::kExchange, Op::kReduce}},
+      {"direct-staged",
+       false,
+       true,
+       true,
+       false,
+       true,
+       false,
+       {},
+       "",
+       {Op::kExchange, Op::kReduce}},
       {"nccl-2x",
        false,
        false,
@@ -79,7 +99,8 @@ TEST(Registry, EveryRowAndItsTraits) {
     EXPECT_EQ(c.find(row.name), &row);
   }
   EXPECT_EQ(c.accepted(),
-            "native|native-fused|nccl-2x|nccl-fused|nccl-device|nccl-1x|nccl-packed|nccl-ag-rs");
+            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-"
+            "1x|nccl-packed|nccl-ag-rs");
   EXPECT_NE(c.find(diag_smoke_impl()), nullptr);
 }
 
@@ -93,13 +114,19 @@ TEST(Registry, SpeedupsPairWithRowsOfTheCatalog) {
       }
     }
   }
+  // Every "*" row against every other row (the rows of one op pair up when results exist).
   EXPECT_EQ(
       pairs,
       (std::set<std::string>{
-          "native>native-fused", "native>nccl-1x", "native>nccl-2x", "native>nccl-device",
-          "native>nccl-fused", "native>nccl-packed", "native>nccl-ag-rs", "native-fused>native",
-          "native-fused>nccl-1x", "native-fused>nccl-2x", "native-fused>nccl-device",
-          "native-fused>nccl-fused", "native-fused>nccl-packed", "native-fused>nccl-ag-rs"}));
+          "native>native-fused",   "native>native-direct",       "native>direct-staged",
+          "native>nccl-2x",        "native>nccl-fused",          "native>nccl-device",
+          "native>nccl-1x",        "native>nccl-packed",         "native>nccl-ag-rs",
+          "native-fused>native",   "native-fused>native-direct", "native-fused>direct-staged",
+          "native-fused>nccl-2x",  "native-fused>nccl-fused",    "native-fused>nccl-device",
+          "native-fused>nccl-1x",  "native-fused>nccl-packed",   "native-fused>nccl-ag-rs",
+          "native-direct>native",  "native-direct>native-fused", "native-direct>direct-staged",
+          "native-direct>nccl-2x", "native-direct>nccl-fused",   "native-direct>nccl-device",
+          "native-direct>nccl-1x", "native-direct>nccl-packed",  "native-direct>nccl-ag-rs"}));
 }
 
 // tests/common/metadata_catalog.hpp stands in for these rows where kernels/ and baseline/ are not
