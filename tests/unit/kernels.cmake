@@ -58,3 +58,10 @@ if(TARGET dcp_direct_ptx)
     -P ${CMAKE_CURRENT_LIST_DIR}/merge/check_ptx.cmake)
   set_tests_properties(direct_ptx_exact PROPERTIES LABELS unit TIMEOUT 60)
 endif()
+# Full builds: NativeDirect's host-side rules (capacity geometry, names, parts, refusals); links
+# the kernels library but calls no CUDA function.
+if(TARGET dcp_kernels)
+  dcp_unit_test(native_direct_host_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/native_direct_host_test.cpp
+    LIBS dcp_kernels)
+endif()
