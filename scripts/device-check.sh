@@ -17,6 +17,8 @@
 #   sanitize  compute-sanitizer memcheck, racecheck, synccheck over the native exchange (sim)
 #   diag      dcpbench diag (full) on every visible GPU, then again with --explain
 #   reduce    --op reduce: every strategy at the model presets' shapes (sim), every byte checked
+#   benches   the benchmark prints of the reduce strategies (native_reduce_bench: exchange-only vs
+#             native reduce vs native-fused; direct_sim_bench: direct vs staged vs a D2D copy)
 #   speed     the native exchange's before/after timing (docs/perf/native-speed.md): parent
 #             kernel vs new vs build options, SASS facts, floors (needs BIN/speed)
 #   anchors   graph/eager timing of the reference's anchor shapes, 3 repetitions (sim)
@@ -24,7 +26,10 @@
 #             fewer than 2 GPUs)
 set -uo pipefail
 BIN=build/bin
-[ -x device-bin/dcpbench ] && BIN=device-bin
+if [ -f device-bin/bin.tar.xz ]; then  # scripts/pack-device.sh's carried tarball
+  BIN=/tmp/dcpbench-bin
+  rm -rf "$BIN" && mkdir -p "$BIN" && xz -dc device-bin/bin.tar.xz | tar -C "$BIN" -xf -
+fi
 TAG=$(hostname)
 steps=()
 while [ $# -gt 0 ]; do
@@ -34,7 +39,7 @@ while [ $# -gt 0 ]; do
     *) steps+=("$1"); shift ;;
   esac
 done
-[ ${#steps[@]} -gt 0 ] || steps=(tests default reduce matrix stress inject anchors diag sanitize speed mpi2)
+[ ${#steps[@]} -gt 0 ] || steps=(tests default reduce benches matrix stress inject anchors diag sanitize speed mpi2)
 OUT=${OUT:-$PWD/device-out}
 # Logs and reports are gathered outside $OUT and come back as one tarball (the device tool
 # returns at most 8 files).
@@ -119,6 +124,10 @@ for step in "${steps[@]}"; do
           -n 2 -w 1 --timeout 30 --no-files
       done
     done
+    for t in native_reduce_test direct_test; do
+      [ -x "$BIN/tests/$t" ] && run_step "sanitize-memcheck-$t" 0 timeout 400 compute-sanitizer \
+        --tool memcheck --error-exitcode 99 "$BIN/tests/$t"
+    done
     [ -x "$BIN/tests/merge_kernel_test" ] && run_step sanitize-memcheck-merge 0 timeout 400 \
       compute-sanitizer --tool memcheck --error-exitcode 99 "$BIN/tests/merge_kernel_test"
     ;;
@@ -137,6 +146,12 @@ for step in "${steps[@]}"; do
     else
       note reduce SKIP "this dcpbench has no --op reduce"
     fi
+    ;;
+  benches)
+    [ -x "$BIN/bench/native_reduce_bench" ] && run_step bench-native-reduce 0 timeout 300 \
+      "$BIN/bench/native_reduce_bench" --replays 200
+    [ -x "$BIN/bench/direct_sim_bench" ] && run_step bench-direct 0 timeout 300 \
+      "$BIN/bench/direct_sim_bench" 200
     ;;
   speed)
     if [ -d "$BIN/speed" ]; then
