@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +35,10 @@ using ProgressFn = std::function<void(std::size_t, std::size_t, const PlannedRun
 struct SweepOutcome {
   std::vector<CaseResult> results;
   std::vector<LaunchFloor> launch_floors;
+  /// The sweep stopped before its last run (e.g. a hang left the workspace unusable): `results`
+  /// holds the runs made so far; the run command writes them as a partial report and exits 3.
+  bool aborted = false;
+  std::string abort_reason;  ///< one line: why, naming the run that ended it
 };
 
 /// Runs `sweep.runs` on the current device. Collective: every rank must run the same sweep,
