@@ -375,6 +375,7 @@ class SweepRunner {
     setup.streams = streams;
     setup.timeout_s = m.timeout_s;
     setup.inject = m.inject;
+    setup.allow_unvalidated_path = m.allow_unvalidated_path;
     {
       // Setup may block inside NCCL or the CUDA driver (communicators, windows, cuMem maps):
       // the watchdog ends the job if it never returns.

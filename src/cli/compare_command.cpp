@@ -41,14 +41,18 @@ CLI::App* add_compare_subcommand(CLI::App& app, CompareArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "compare",
       "Compare two run reports (BASE.json NEW.json) row by row (case key, impl): SAME, FASTER, "
-      "SLOWER, NOISY, MISSING, NEW, VERIFY_CHANGED, SKIPPED, plus an ENV_CHANGED warning. Exit "
-      "code 1 when a row is SLOWER, MISSING or VERIFY_CHANGED; 2 for unusable input");
+      "SLOWER, NOISY, MISSING, NEW, VERIFY_CHANGED, LESS_EXACT, SKIPPED, plus an ENV_CHANGED "
+      "warning. Exit code 1 when a row is SLOWER, MISSING, VERIFY_CHANGED or LESS_EXACT; 2 for "
+      "unusable input");
   cmd->add_option("base", args.base, "BASE.json: the reference report")->required();
   cmd->add_option("new", args.cand, "NEW.json: the report under test")->required();
   cmd->add_option("--thresholds", args.thresholds_file,
                   "Thresholds file (default: built-in, identical to configs/thresholds.json)");
   cmd->add_option("--threshold", args.threshold_pct,
                   "p50 latency threshold in percent, replacing the thresholds file's (e.g. 5)");
+  cmd->add_option("--max-ulp-growth", args.max_ulp_growth,
+                  "Growth of a reduce row's max error vs fp64, in output-type ulps, beyond which "
+                  "it is LESS_EXACT; replaces the thresholds file's (default 1)");
   cmd->add_option("--json", args.json_out, "Write the comparison as JSON to FILE");
   cmd->add_option("--csv", args.csv_out, "Write the comparison as CSV to FILE");
   cmd->add_option("--markdown", args.markdown_out,
@@ -66,6 +70,10 @@ int run_compare(const CompareArgs& args, std::ostream& out) {
   if (!args.thresholds_file.empty()) thresholds = report::read_thresholds(args.thresholds_file);
   if (args.threshold_pct) {
     thresholds.p50_rel = report::threshold_from_percent(*args.threshold_pct, "--threshold");
+  }
+  if (args.max_ulp_growth) {
+    thresholds.max_ulp_growth =
+        report::threshold_from_ulps(*args.max_ulp_growth, "--max-ulp-growth");
   }
   const RunReport base = report::read_run_report(args.base);
   const RunReport cand = report::read_run_report(args.cand);

@@ -20,14 +20,15 @@ namespace dcp::cli {
 
 /// The options of `compare`, as given.
 struct CompareArgs {
-  std::string base;                     ///< BASE.json: the reference run report
-  std::string cand;                     ///< NEW.json: the run report under test
-  std::string thresholds_file;          ///< --thresholds FILE; empty = built-in defaults
-                                        ///< (identical to configs/thresholds.json)
-  std::string json_out;                 ///< --json FILE: the comparison as JSON
-  std::string csv_out;                  ///< --csv FILE: one row per compared (case, impl)
-  std::string markdown_out;             ///< --markdown FILE: the nightly report
-  std::optional<double> threshold_pct;  ///< --threshold PCT: replaces the p50 latency threshold
+  std::string base;                      ///< BASE.json: the reference run report
+  std::string cand;                      ///< NEW.json: the run report under test
+  std::string thresholds_file;           ///< --thresholds FILE; empty = built-in defaults
+                                         ///< (identical to configs/thresholds.json)
+  std::string json_out;                  ///< --json FILE: the comparison as JSON
+  std::string csv_out;                   ///< --csv FILE: one row per compared (case, impl)
+  std::string markdown_out;              ///< --markdown FILE: the nightly report
+  std::optional<double> threshold_pct;   ///< --threshold PCT: replaces the p50 latency threshold
+  std::optional<double> max_ulp_growth;  ///< --max-ulp-growth ULPS: replaces the file's
 };
 
 /// Registers the `compare` subcommand and its options on `app`; returns it.

@@ -76,11 +76,15 @@ int main(int argc, char** argv) {
 
     dcp::cli::RunArgs list_args;
     bool list_impls = false;
+    bool list_models = false;
     CLI::App* list =
         app.add_subcommand("list", "Dry run: print the cases a config and flags expand to");
     dcp::cli::add_sweep_options(*list, list_args, catalog);
     list->add_flag("--impls", list_impls,
                    "Print the implementations instead: what each does, supports and needs");
+    list->add_flag("--models", list_models,
+                   "Print the model presets instead (configs/models/): heads per rank at their "
+                   "TP, head_dim, LSE base, source");
 
     dcp::cli::DiagArgs diag_args;
     CLI::App* diag = dcp::cli::add_diag_subcommand(app, diag_args);
@@ -104,7 +108,13 @@ int main(int argc, char** argv) {
     }
 
     if (run->parsed()) return dcp::cli::run_command(run_args, session);
-    if (list->parsed()) return dcp::cli::list_command(list_args, catalog, list_impls, std::cout);
+    if (list->parsed()) {
+      using dcp::cli::ListWhat;
+      const ListWhat what = list_models  ? ListWhat::kModels
+                            : list_impls ? ListWhat::kImpls
+                                         : ListWhat::kRuns;
+      return dcp::cli::list_command(list_args, catalog, what, std::cout);
+    }
     if (compare->parsed()) return dcp::cli::run_compare(compare_args);
     if (diag->parsed()) return dcp::cli::run_diag(diag_args, session);
     return static_cast<int>(dcp::ExitCode::kUsage);

@@ -50,8 +50,12 @@ int run_command(const RunArgs& args, Session& session) {
   if (spec.measure.inject && spec.measure.inject->kind == FaultKind::kShapeMismatch &&
       spec.measure.inject->applies_to(world.rank())) {
     // Testing aid: this rank's sweep differs from its peers'.
-    for (auto& b : mine.axes.batch) {
-      if (b < std::numeric_limits<std::int64_t>::max()) ++b;
+    for (SweepAxes* a : expanded_axes(mine)) {
+      for (auto* list : {&a->batch, &a->tokens}) {
+        for (auto& b : *list) {
+          if (b < std::numeric_limits<std::int64_t>::max()) ++b;
+        }
+      }
     }
   }
   ResolvedSweep sweep = resolve_sweep(std::move(mine), builtin_catalog(), world.size());
@@ -64,6 +68,12 @@ int run_command(const RunArgs& args, Session& session) {
     resolve_auto_workspace(sweep, fabric::resolve_workspace_kind(WorkspaceKind::kAuto, world));
   }
   std::vector<std::string> notes = sweep.notes;
+  if (spec.measure.allow_unvalidated_path) {
+    notes.emplace_back(
+        "--allow-unvalidated-path: LL128 strategies may run over rank pairs whose path is not "
+        "validated for LL128's ordering contract (not NVLink); their results are not evidence "
+        "that the protocol is safe there");
+  }
   const RankInfo me = describe_rank(world, device, Registry::nccl_loaded_version());
   if (const std::string w = Registry::nccl_version_warning(); !w.empty()) notes.push_back(w);
 
@@ -87,6 +97,12 @@ int run_command(const RunArgs& args, Session& session) {
   report.results = std::move(outcome.results);
   report.launch_floors = std::move(outcome.launch_floors);
   report.speedups = compute_speedups(report.results, registry.catalog());
+  if (outcome.aborted) {
+    // A partial report: what ran before the sweep stopped, and why it stopped.
+    report.context.notes.push_back(fmt::format("ABORTED after {} of {} runs: {}",
+                                               report.results.size(), sweep.runs.size(),
+                                               outcome.abort_reason));
+  }
 
   if (world.rank() == 0) {
     report::write_table(report, std::cout);
@@ -99,6 +115,14 @@ int run_command(const RunArgs& args, Session& session) {
       if (!args.quiet)
         std::cerr << "dcpbench: wrote " << files->json << " and " << files->csv << '\n';
     }
+  }
+  if (outcome.aborted) {
+    if (world.rank() == 0) {
+      std::cerr << "dcpbench: error: the sweep was aborted: " << outcome.abort_reason
+                << (files ? " (partial report written)" : "") << '\n';
+    }
+    // No barrier: a peer may be the reason the sweep stopped.
+    return static_cast<int>(ExitCode::kRuntime);
   }
   const bool any_bad =
       std::any_of(report.results.begin(), report.results.end(),

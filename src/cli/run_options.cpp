@@ -8,7 +8,9 @@
 
 #include "cli/config_file.hpp"
 #include "core/error.hpp"
+#include "core/models.hpp"
 #include "report/atomic_file.hpp"
+#include "report/spec_json.hpp"
 
 namespace dcp::cli {
 
@@ -87,6 +89,29 @@ void add_sweep_options(CLI::App& app, RunArgs& a, const ImplCatalog& catalog) {
   app.add_option("--config", a.config,
                  "Sweep config file (JSON, see configs/); its keys replace the built-in default's "
                  "(configs/default.json), and flags replace both");
+  app.add_option("--op", a.op,
+                 fmt::format("Operations: {}; exchange = the all-to-all alone, reduce = exchange "
+                             "then the LSE merge into out[tokens, heads, D] and lse_out on every "
+                             "rank [default: {}]",
+                             accepted_ops(), join_named(d.axes.op)))
+      ->allow_extra_args(false);
+  app.add_option("--tokens", a.tokens,
+                 "Decode tokens (>= 1); with --heads or --model, E = tokens x heads per rank "
+                 "(the user's view; not with --batch)")
+      ->allow_extra_args(false);
+  app.add_option("--heads", a.heads,
+                 "Query heads per rank (>= 1); with --model, a divisor of its query heads (its "
+                 "heads per rank at another TP)")
+      ->allow_extra_args(false);
+  app.add_option("--model", a.model,
+                 fmt::format("Model presets (configs/models/, `dcpbench list --models`): {}; each "
+                             "sets heads per rank, head_dim and the LSE base",
+                             accepted_models()))
+      ->allow_extra_args(false);
+  app.add_option("--lse-base", a.lse_base,
+                 fmt::format("Base of the LSEs for --op reduce: {} [default: the model's, else e]",
+                             accepted_lse_bases()))
+      ->allow_extra_args(false);
   app.add_option(
          "-b,--batch", a.batch,
          fmt::format("Batch sizes E (>= 0; 0 = empty exchange) [default: {}]", join(d.axes.batch)))
@@ -149,6 +174,9 @@ void add_sweep_options(CLI::App& app, RunArgs& a, const ImplCatalog& catalog) {
   app.add_option("--stress", a.stress,
                  "Instead of timing, run N exchanges per case with fresh inputs every call and "
                  "check every row [default: 0 = off]");
+  app.add_flag("--allow-unvalidated-path", a.allow_unvalidated_path,
+               "Run LL128 strategies over rank pairs whose path is not validated for LL128's "
+               "ordering contract (not NVLink); the report says so");
   app.add_option("--inject", a.inject,
                  fmt::format("Testing aid: make a rank misbehave, KIND[:rank] with KIND one of {}",
                              accepted_faults()));
@@ -165,25 +193,58 @@ void add_output_options(CLI::App& app, RunArgs& a) {
   app.add_flag("-q,--quiet", a.quiet, "No progress line on stderr");
 }
 
-SweepSpec build_spec(const RunArgs& a) {
-  SweepSpec s = a.config.empty() ? default_spec() : load_config(a.config);
-  SweepAxes& x = s.axes;
-  MeasureOptions& m = s.measure;
-  auto ints = [](const std::vector<std::string>& texts, const char* field, const char* accepted) {
-    std::vector<int> out;
-    for (const auto& t : entries(texts, field, accepted))
-      out.push_back(parse_int32(t, field, accepted));
-    return out;
-  };
+namespace {
+
+/// The flags that say what is computed; any of them replaces a config's blocks.
+bool has_shape_flags(const RunArgs& a) {
+  return !a.op.empty() || !a.batch.empty() || !a.tokens.empty() || !a.heads.empty() ||
+         !a.model.empty() || !a.head_dim.empty() || !a.stats_dim.empty() || !a.lse_base.empty();
+}
+
+std::vector<int> ints(const std::vector<std::string>& texts, const char* field,
+                      const std::string& accepted) {
+  std::vector<int> out;
+  for (const auto& t : entries(texts, field, accepted))
+    out.push_back(parse_int32(t, field, accepted.c_str()));
+  return out;
+}
+
+/// The shape flags on `x`.
+void apply_shape_flags(const RunArgs& a, SweepAxes& x) {
+  if (!a.batch.empty() && !a.tokens.empty()) {
+    throw ConfigError(
+        "batch: --batch (entries) and --tokens (E = tokens x heads) are two vocabularies for one "
+        "shape; accepted: one of them");
+  }
+  if (!a.op.empty()) x.op = parse_names<Op>(a.op, "op", accepted_ops(), parse_op);
   if (!a.batch.empty()) {
     x.batch.clear();
     for (const auto& t : entries(a.batch, "batch", "integers >= 0"))
       x.batch.push_back(parse_int(t, "batch", "integers >= 0"));
+    x.tokens.clear();  // the entries vocabulary
+    x.heads.clear();
+    x.model.clear();
+  }
+  if (!a.tokens.empty()) {
+    x.tokens.clear();
+    for (const auto& t : entries(a.tokens, "tokens", "integers >= 1"))
+      x.tokens.push_back(parse_int(t, "tokens", "integers >= 1"));
+  }
+  if (!a.heads.empty()) x.heads = ints(a.heads, "heads", "integers >= 1 (query heads per rank)");
+  if (!a.model.empty()) x.model = entries(a.model, "model", accepted_models());
+  if (!a.lse_base.empty()) {
+    x.lse_base = parse_names<LseBase>(a.lse_base, "lse_base", accepted_lse_bases(), parse_lse_base);
   }
   if (!a.head_dim.empty()) x.head_dim = ints(a.head_dim, "head_dim", "positive multiples of 8");
   if (!a.stats_dim.empty()) x.stats_dim = ints(a.stats_dim, "stats_dim", "even integers >= 2");
+  report::check_explicit_shape(x, !a.head_dim.empty(), !a.stats_dim.empty());
+  report::reset_unused_axes(x);
+}
+
+/// The flags that say how and where to run, on `x`.
+void apply_run_flags(const RunArgs& a, SweepAxes& x) {
   if (!a.cp_size.empty()) {
-    x.cp_size = ints(a.cp_size, "cp_size", fmt::format("integers 1..{}", kMaxCpSize).c_str());
+    x.cp_size = ints(a.cp_size, "cp_size", fmt::format("integers 1..{}", kMaxCpSize));
   }
   if (!a.dtype.empty())
     x.dtype = parse_names<DType>(a.dtype, "dtype", accepted_dtypes(), parse_dtype);
@@ -205,6 +266,20 @@ SweepSpec build_spec(const RunArgs& a) {
       }
     }
   }
+}
+
+}  // namespace
+
+SweepSpec build_spec(const RunArgs& a) {
+  SweepSpec s = a.config.empty() ? default_spec() : load_config(a.config);
+  MeasureOptions& m = s.measure;
+  if (has_shape_flags(a)) {
+    s.blocks.clear();
+    apply_shape_flags(a, s.axes);
+  }
+  apply_run_flags(a, s.axes);
+  for (SweepAxes& b : s.blocks)
+    apply_run_flags(a, b);
   if (a.warmup) m.warmup = parse_int32(*a.warmup, "warmup", "integers >= 0");
   if (a.iters) m.iters = parse_int32(*a.iters, "iters", "integers >= 1");
   if (a.graph_calls) m.graph_calls = parse_int32(*a.graph_calls, "graph_calls", "integers >= 1");
@@ -222,6 +297,7 @@ SweepSpec build_spec(const RunArgs& a) {
   }
   if (a.stress) m.stress_calls = parse_int(*a.stress, "stress", "integers >= 0");
   if (a.inject) m.inject = parse_fault(*a.inject);
+  if (a.allow_unvalidated_path) m.allow_unvalidated_path = true;
   validate(s);
   return s;
 }

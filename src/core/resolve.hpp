@@ -29,13 +29,15 @@ struct ResolvedSweep {
 ///  1. one process, no cp_size and workspace auto or sim: simulate cp = 2 and 4 on the one GPU
 ///     (workspace sim), with a note;
 ///  2. an empty impl axis becomes `catalog`'s default set; every name must be in the catalog and
-///     implement the exchange;
+///     implement some op of its block (it is expanded for the ops it implements only);
 ///  3. validate_for_world: cp_size must equal the world size unless every workspace is sim;
 ///  4. --inject's rank must exist: a process rank for kill and shape-mismatch, else an exchange
 ///     rank (below the largest simulated cp in sim mode, below the world size otherwise);
 ///  5. every case's exchange buffers must fit one GPU (buffer_bytes_per_gpu, at most
 ///     kMaxBufferBytesPerGpu);
-///  6. expand.
+///  6. expand; an op that none of a block's implementations implements runs nothing (a note),
+///     and a sweep left with no run at all is refused (field `op`).
+/// With blocks (SweepSpec::blocks) steps 1-5 apply to each block.
 /// Throws ConfigError naming the field, the value and what is accepted. `catalog` must outlive
 /// the result (its runs point at the rows).
 ResolvedSweep resolve_sweep(SweepSpec spec, const ImplCatalog& catalog, int world_size);

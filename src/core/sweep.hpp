@@ -17,9 +17,22 @@
 
 namespace dcp {
 
-/// Named axes. Every list must be non-empty after defaults are applied, and hold each value once.
+/// Named axes. Every list must be non-empty after defaults are applied, and hold each value once
+/// (the shape lists tokens, heads, model and lse_base may be empty: see below).
+///
+/// Two shape vocabularies (issue 15): entries (`batch`, the kernel-level view) or the user's
+/// terms, decode `tokens` x `heads` per rank (E = tokens x heads), where `model` presets give
+/// heads per rank, head_dim and the LSE base. `tokens` non-empty selects the second: then
+/// `batch` is not used, and `heads` or `model` must be given; heads given with a model override
+/// its heads per rank (a divisor of its query heads), `lse_base` its base; a model's head_dim
+/// replaces the head_dim axis.
 struct SweepAxes {
+  std::vector<Op> op{Op::kExchange};  ///< what each case computes
   std::vector<std::int64_t> batch{1, 16, 64, 128};
+  std::vector<std::int64_t> tokens;  ///< decode tokens; non-empty = the tokens x heads vocabulary
+  std::vector<int> heads;            ///< query heads per rank; empty = each model's
+  std::vector<std::string> model;    ///< presets (core/models.hpp); empty = none
+  std::vector<LseBase> lse_base;     ///< op reduce; empty = each model's, else e
   std::vector<int> head_dim{128};
   std::vector<int> stats_dim{2};
   std::vector<DType> dtype{DType::kBf16};
@@ -55,6 +68,10 @@ struct MeasureOptions {
 struct SweepSpec {
   SweepAxes axes;
   MeasureOptions measure;
+  /// Sub-sweeps expanded one after the other (e.g. an exchange block and a reduce block). Empty:
+  /// the sweep is `axes` alone. Non-empty: `axes` holds the defaults each block started from (a
+  /// config's top level) and is not expanded itself; every block is complete.
+  std::vector<SweepAxes> blocks;
 
   friend bool operator==(const SweepSpec&, const SweepSpec&) = default;
 };
@@ -71,7 +88,8 @@ struct PlannedRun {
 };
 
 /// Checks every field of the spec on its own (no knowledge of the machine or of the
-/// implementations); throws ConfigError naming the field, the value and what is accepted.
+/// implementations; model names against the compiled-in presets); throws ConfigError naming the
+/// field, the value and what is accepted.
 /// Every list must be non-empty and hold each value once; implementation names must be
 /// non-blank (whether they exist is checked against a catalog by resolve_sweep).
 void validate(const SweepSpec& spec);
@@ -80,13 +98,25 @@ void validate(const SweepSpec& spec);
 /// `sim`; `sim` needs a single rank. Throws ConfigError.
 void validate_for_world(const SweepSpec& spec, int world_size);
 
-/// Expands the axes into planned runs. Order, outermost first:
-///   cp_size, dtype, head_dim, stats_dim, batch, launch, impl, pdl, workspace.
-/// pdl and workspace expand only for implementations whose row says they apply
+/// Expands the axes into planned runs; with blocks, each block in order, concatenated. Order
+/// within a block, outermost first:
+///   op, cp_size, dtype, model, head_dim, stats_dim (exchange) or lse_base (reduce), heads,
+///   batch or tokens, launch, impl, pdl, workspace
+/// (without tokens, model and heads this is the order the sweep had before the op axis).
+/// An implementation is expanded only for the ops its row implements (ImplInfo::ops). pdl and
+/// workspace expand only for implementations whose row says they apply
 /// (ImplTraits::uses_pdl / uses_workspace); for the others they are n/a and the impl appears
-/// once. `world_size` fills an empty cp_size axis, `catalog` an empty impl axis (its default
-/// set). Throws ConfigError for a name the catalog does not know.
+/// once. A reduce case has stats_dim 1 (the row's LSE) and an lse_base. `world_size` fills an
+/// empty cp_size axis, `catalog` an empty impl axis (its default set). Throws ConfigError for a
+/// name the catalog does not know.
 std::vector<PlannedRun> expand(const SweepSpec& spec, const ImplCatalog& catalog, int world_size);
+
+/// The axes a spec expands: its blocks, or `axes` alone when it has none.
+std::vector<const SweepAxes*> expanded_axes(const SweepSpec& spec);
+std::vector<SweepAxes*> expanded_axes(SweepSpec& spec);
+
+/// Checks one block's axes on their own (validate() calls it for `axes` and every block).
+void validate_axes(const SweepAxes& axes);
 
 /// The implementation list after defaults: the axis, or the catalog's default set when empty.
 std::vector<std::string> effective_impls(const SweepAxes& axes, const ImplCatalog& catalog);

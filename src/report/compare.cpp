@@ -22,6 +22,7 @@ using OJ = nlohmann::ordered_json;
 
 constexpr double kMaxPercent = 1000.0;
 constexpr double kMaxAbsDeltaS = 1.0;
+constexpr double kMaxUlpGrowth = 1e6;
 
 // ---------------------------------------------------------------------------------------------
 // Thresholds
@@ -147,6 +148,31 @@ void judge_timing(RowComparison& row, const Thresholds& th) {
   }
 }
 
+/// A reduce row's accuracy block in both runs: exactness lost is VERIFY_CHANGED, a largest error
+/// grown beyond the threshold LESS_EXACT; both outrank what the timing said (kept in the note).
+void judge_accuracy(RowComparison& row, const CaseResult& b, const CaseResult& c,
+                    const Thresholds& th) {
+  if (!b.accuracy || !c.accuracy) return;
+  const Accuracy& x = *b.accuracy;
+  const Accuracy& y = *c.accuracy;
+  const std::string timing =
+      row.note.empty() ? std::string()
+                       : fmt::format("; timing: {} ({})", to_string(row.verdict), row.note);
+  if (x.identical() && !y.identical()) {
+    row.verdict = Verdict::kVerifyChanged;
+    row.note = fmt::format(
+        "exactness lost: BASE bit-identical ({} rows), NEW {}/{} rows identical, max {:.3g} "
+        "ulp{}",
+        x.rows_checked, y.rows_identical, y.rows_checked, y.ulp_max, timing);
+  } else if (y.ulp_max > x.ulp_max + th.max_ulp_growth) {
+    row.verdict = Verdict::kLessExact;
+    row.note = fmt::format("max error grew from {:.3g} to {:.3g} ulp (threshold +{:.3g} ulp){}",
+                           x.ulp_max, y.ulp_max, th.max_ulp_growth, timing);
+  } else if (!x.identical() && y.identical()) {
+    row.note += row.note.empty() ? "now bit-identical" : "; now bit-identical";
+  }
+}
+
 /// Fills verdict and note of a row present in both reports.
 void judge(RowComparison& row, const CaseResult& b, const CaseResult& c, const Thresholds& th) {
   if (b.timing) row.base = row_timing(*b.timing);
@@ -182,6 +208,7 @@ void judge(RowComparison& row, const CaseResult& b, const CaseResult& c, const T
     judge_timing(row, th);
   }
   if (b.status == CaseStatus::kVerifyFailed) row.note += "; verification fixed (failed in BASE)";
+  judge_accuracy(row, b, c, th);
 }
 
 using RowKey = std::pair<std::string, std::string>;  // (case key, impl)
@@ -233,7 +260,7 @@ std::string first_row_text(const RunReport& r) {
 
 const std::vector<std::string>& threshold_keys() {
   static const std::vector<std::string> keys{"description", "p50_latency_pct", "p95_latency_pct",
-                                             "bus_bw_pct", "min_abs_delta_s"};
+                                             "bus_bw_pct",  "min_abs_delta_s", "max_ulp_growth"};
   return keys;
 }
 
@@ -265,6 +292,18 @@ Thresholds thresholds_from_json(const J& j, std::string_view origin) {
                                              t.min_abs_delta_s, kMaxAbsDeltaS));
     }
   }
+  if (j.contains("max_ulp_growth")) {
+    const J& v = j.at("max_ulp_growth");
+    if (!v.is_number()) {
+      rd.fail("max_ulp_growth",
+              fmt::format("expected a number (ulps), got {}", detail::describe_type(v)));
+    }
+    t.max_ulp_growth = v.get<double>();
+    if (!(t.max_ulp_growth >= 0.0 && t.max_ulp_growth <= kMaxUlpGrowth)) {
+      rd.fail("max_ulp_growth", fmt::format("{} is out of range; accepted: ulps in [0, {}]",
+                                            t.max_ulp_growth, kMaxUlpGrowth));
+    }
+  }
   return t;
 }
 
@@ -278,7 +317,16 @@ OJ thresholds_to_json(const Thresholds& t) {
   j["p95_latency_pct"] = t.p95_rel * 100.0;
   j["bus_bw_pct"] = t.bus_bw_rel * 100.0;
   j["min_abs_delta_s"] = t.min_abs_delta_s;
+  j["max_ulp_growth"] = t.max_ulp_growth;
   return j;
+}
+
+double threshold_from_ulps(double ulps, std::string_view flag) {
+  if (!(ulps >= 0.0 && ulps <= kMaxUlpGrowth)) {
+    throw ConfigError(fmt::format("{}: {} is out of range; accepted: ulps in [0, {}]", flag, ulps,
+                                  kMaxUlpGrowth));
+  }
+  return ulps;
 }
 
 double threshold_from_percent(double pct, std::string_view flag) {
@@ -305,6 +353,8 @@ std::string_view to_string(Verdict v) {
       return "NEW";
     case Verdict::kVerifyChanged:
       return "VERIFY_CHANGED";
+    case Verdict::kLessExact:
+      return "LESS_EXACT";
     case Verdict::kSkipped:
       return "SKIPPED";
   }
@@ -312,7 +362,8 @@ std::string_view to_string(Verdict v) {
 }
 
 bool is_regression(Verdict v) {
-  return v == Verdict::kSlower || v == Verdict::kMissing || v == Verdict::kVerifyChanged;
+  return v == Verdict::kSlower || v == Verdict::kMissing || v == Verdict::kVerifyChanged ||
+         v == Verdict::kLessExact;
 }
 
 std::size_t Comparison::count(Verdict v) const {

@@ -11,9 +11,12 @@
 ///                   uncertainty (the medians' 95 % CIs overlap, or |delta| < both runs' stddev)
 ///   MISSING         in BASE but absent from NEW; or measured in BASE, skipped or untimed in NEW
 ///   NEW             in NEW only, or measured in NEW where BASE had no measurement
-///   VERIFY_CHANGED  NEW's row failed: verification failed or the run errored
+///   VERIFY_CHANGED  NEW's row failed: verification failed or the run errored; or a reduce row
+///                   bit-identical to the reference in BASE is not in NEW (exactness lost)
+///   LESS_EXACT      a reduce row's largest error vs fp64 (Accuracy::ulp_max) grew by more than
+///                   max_ulp_growth ulps
 ///   SKIPPED         not measured in either run (informational)
-/// The exit code is 1 when any row is SLOWER, MISSING or VERIFY_CHANGED, else 0.
+/// The exit code is 1 when any row is SLOWER, MISSING, VERIFY_CHANGED or LESS_EXACT, else 0.
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +41,9 @@ struct Thresholds {
   /// Latency differences smaller than this never count, whatever the ratio (seconds;
   /// "min_abs_delta_s"): guards tiny latencies against relative noise.
   double min_abs_delta_s = 50e-9;
+  /// Growth of a reduce row's largest error vs fp64 (output-type ulps, "max_ulp_growth") beyond
+  /// which the row is LESS_EXACT.
+  double max_ulp_growth = 1.0;
 
   friend bool operator==(const Thresholds&, const Thresholds&) = default;
 };
@@ -46,7 +52,8 @@ struct Thresholds {
 const std::vector<std::string>& threshold_keys();
 
 /// Applies the keys present in `j` on top of the defaults. Strict: an unknown key, a wrong type
-/// or a value out of range ((0, 1000] percent; [0, 1] seconds) throws ReportError naming
+/// or a value out of range ((0, 1000] percent; [0, 1] seconds; [0, 1e6] ulps) throws ReportError
+/// naming
 /// `origin` and the field.
 Thresholds thresholds_from_json(const nlohmann::json& j, std::string_view origin);
 /// Reads a thresholds file (ReportError if unreadable or invalid).
@@ -55,6 +62,8 @@ Thresholds read_thresholds(const std::string& path);
 nlohmann::ordered_json thresholds_to_json(const Thresholds& t);
 /// Checks a percent threshold given on the command line; throws ConfigError naming `flag`.
 double threshold_from_percent(double pct, std::string_view flag);
+/// Checks an ulp threshold given on the command line ([0, 1e6]); ConfigError naming `flag`.
+double threshold_from_ulps(double ulps, std::string_view flag);
 
 enum class Verdict {
   kSame,
@@ -65,16 +74,20 @@ enum class Verdict {
   kNew,
   kVerifyChanged,
   kSkipped,
+  kLessExact,
 };
 
 /// In order of severity, most severe first (the order the nightly report lists them in).
 inline constexpr std::array kVerdictsBySeverity{
-    Verdict::kVerifyChanged, Verdict::kMissing, Verdict::kSlower, Verdict::kNoisy,
-    Verdict::kFaster,        Verdict::kNew,     Verdict::kSame,   Verdict::kSkipped};
+    Verdict::kVerifyChanged, Verdict::kLessExact, Verdict::kMissing,
+    Verdict::kSlower,        Verdict::kNoisy,     Verdict::kFaster,
+    Verdict::kNew,           Verdict::kSame,      Verdict::kSkipped};
 
-/// "SAME", "FASTER", "SLOWER", "NOISY", "MISSING", "NEW", "VERIFY_CHANGED", "SKIPPED".
+/// "SAME", "FASTER", "SLOWER", "NOISY", "MISSING", "NEW", "VERIFY_CHANGED", "SKIPPED",
+/// "LESS_EXACT".
 std::string_view to_string(Verdict v);
-/// Whether the verdict fails the comparison (exit code 1): SLOWER, MISSING, VERIFY_CHANGED.
+/// Whether the verdict fails the comparison (exit code 1): SLOWER, MISSING, VERIFY_CHANGED,
+/// LESS_EXACT.
 bool is_regression(Verdict v);
 
 /// The figures of one side of a compared row (SI units).

@@ -40,8 +40,9 @@ std::string identity_text(const ReportIdentity& id) {
 }
 
 std::string thresholds_text(const Thresholds& t) {
-  return fmt::format("p50 {:.1f}%, p95 {:.1f}%, busbw {:.1f}%, min |delta| {}", t.p50_rel * 100.0,
-                     t.p95_rel * 100.0, t.bus_bw_rel * 100.0, format_seconds(t.min_abs_delta_s));
+  return fmt::format("p50 {:.1f}%, p95 {:.1f}%, busbw {:.1f}%, min |delta| {}, max ulp growth {}",
+                     t.p50_rel * 100.0, t.p95_rel * 100.0, t.bus_bw_rel * 100.0,
+                     format_seconds(t.min_abs_delta_s), t.max_ulp_growth);
 }
 
 std::string p50_cell(const std::optional<RowTiming>& t) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/bandwidth.hpp"
+#include "report/accuracy_json.hpp"
 #include "report/context_json.hpp"
 #include "report/json_read.hpp"
 #include "report/json_write.hpp"
@@ -90,10 +91,15 @@ OJ result_to_json(const CaseResult& r) {
   j["key"] = c.key();
   j["exchange_key"] = c.exchange_key();
   j["impl"] = r.impl;
+  j["op"] = to_string(c.op);
   j["cp_size"] = c.cp_size;
   j["batch"] = c.batch;
+  j["tokens"] = c.tokens ? OJ(*c.tokens) : OJ(nullptr);
+  j["heads"] = c.heads ? OJ(*c.heads) : OJ(nullptr);
+  j["model"] = c.model;
   j["head_dim"] = c.head_dim;
   j["stats_dim"] = c.stats_dim;
+  j["lse_base"] = c.lse_base ? OJ(to_string(*c.lse_base)) : OJ(nullptr);
   j["dtype"] = to_string(c.dtype);
   j["launch"] = to_string(c.launch);
   j["pdl"] = c.pdl ? OJ(*c.pdl) : OJ(nullptr);
@@ -106,6 +112,16 @@ OJ result_to_json(const CaseResult& r) {
   j["detail"] = r.detail;
   j["verify"] = verify_to_json(r.verify);
   j["timing"] = r.timing ? timing_to_json(*r.timing) : OJ(nullptr);
+  OJ parts = OJ::array();
+  for (const PartTiming& part : r.parts) {
+    OJ x;
+    x["name"] = part.name;
+    x["timing"] = timing_to_json(part.timing);
+    parts.push_back(std::move(x));
+  }
+  j["parts"] = std::move(parts);
+  j["accuracy"] = r.accuracy ? detail::accuracy_to_json(*r.accuracy) : OJ(nullptr);
+  j["hang"] = r.hang ? detail::hang_to_json(*r.hang) : OJ(nullptr);
   return j;
 }
 
@@ -234,10 +250,20 @@ CaseResult read_result(const JsonReader& rd, const J& j, const std::string& p) {
   rd.expect_object(j, p);
   CaseResult r;
   Case& c = r.c;
+  // Fields added by schema 1.2 (the op axis, the user's vocabulary) are optional: a 1.1 report
+  // measured the exchange, given as entries.
+  if (j.contains("op")) c.op = read_enum<Op>(rd, j, p, "op", parse_op, accepted_ops());
   c.cp_size = rd.get_int(j, p, "cp_size");
   c.batch = rd.get_int64(j, p, "batch");
+  if (j.contains("tokens") && !j.at("tokens").is_null()) c.tokens = rd.get_int64(j, p, "tokens");
+  if (j.contains("heads") && !j.at("heads").is_null()) c.heads = rd.get_int(j, p, "heads");
+  if (j.contains("model")) c.model = rd.get_string(j, p, "model");
   c.head_dim = rd.get_int(j, p, "head_dim");
   c.stats_dim = rd.get_int(j, p, "stats_dim");
+  if (j.contains("lse_base") && !j.at("lse_base").is_null()) {
+    c.lse_base =
+        read_enum<LseBase>(rd, j, p, "lse_base", parse_lse_base, accepted_lse_bases() + " or null");
+  }
   c.dtype = read_enum<DType>(rd, j, p, "dtype", parse_dtype, accepted_dtypes());
   c.launch = read_enum<LaunchMode>(rd, j, p, "launch", parse_launch, accepted_launches());
   const J& pdl = rd.member(j, p, "pdl");
@@ -271,6 +297,22 @@ CaseResult read_result(const JsonReader& rd, const J& j, const std::string& p) {
   r.verify = read_verify(rd, j, p);
   const J& t = rd.member(j, p, "timing");
   if (!t.is_null()) r.timing = read_timing(rd, t, child_path(p, "timing"));
+  if (j.contains("parts")) {
+    const J& parts = rd.array(j, p, "parts");
+    const std::string pp = child_path(p, "parts");
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const std::string xp = index_path(pp, i);
+      rd.expect_object(parts[i], xp);
+      PartTiming part;
+      part.name = rd.get_string(parts[i], xp, "name");
+      part.timing = read_timing(rd, rd.member(parts[i], xp, "timing"), child_path(xp, "timing"));
+      r.parts.push_back(std::move(part));
+    }
+  }
+  if (j.contains("accuracy") && !j.at("accuracy").is_null())
+    r.accuracy = detail::read_accuracy(rd, j.at("accuracy"), child_path(p, "accuracy"));
+  if (j.contains("hang") && !j.at("hang").is_null())
+    r.hang = detail::read_hang(rd, j.at("hang"), child_path(p, "hang"));
   return r;
 }
 
@@ -350,9 +392,26 @@ SweepSpec read_config(const JsonReader& rd, const J& root) {
   const J& cfg = rd.object(root, "", "config");
   // spec_from_json keeps defaults for absent keys; a report carries every key spec_to_json
   // writes, so an absent one means a damaged report.
-  for (const auto& k : spec_keys()) {
-    if (k == "name" || k == "description" || k == "inject") continue;
+  // (Keys that schema 1.2 added, and axes a sweep does not use, may be absent.)
+  for (const char* k : {"dtype", "cp_size", "impl", "workspace", "launch", "pdl", "warmup", "iters",
+                        "graph_calls", "ring", "seed", "timeout_s", "stress"}) {
     if (!cfg.contains(k)) rd.fail(child_path("config", k), "missing");
+  }
+  if (!cfg.contains("batch") && !cfg.contains("tokens")) {
+    rd.fail(child_path("config", "batch"), "missing (and no tokens)");
+  }
+  // head_dim is left out only where models give it, stats_dim only where no exchange runs.
+  const bool models =
+      cfg.contains("model") && cfg.at("model").is_array() && !cfg.at("model").empty();
+  if (!models && !cfg.contains("head_dim")) rd.fail(child_path("config", "head_dim"), "missing");
+  bool exchange = true;
+  if (cfg.contains("op") && cfg.at("op").is_array()) {
+    exchange = false;
+    for (const auto& v : cfg.at("op"))
+      exchange = exchange || v == "exchange";
+  }
+  if (exchange && !cfg.contains("stats_dim")) {
+    rd.fail(child_path("config", "stats_dim"), "missing");
   }
   try {
     return spec_from_json(cfg, SweepSpec{}, rd.origin());

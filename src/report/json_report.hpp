@@ -26,7 +26,7 @@ inline constexpr std::string_view kReportSchemaName = "dcpbench-report";
 /// Schema version written. A reader accepts every minor version of its major version (minor
 /// versions only add fields, which older readers ignore) and refuses any other major version.
 inline constexpr int kReportSchemaMajor = 1;
-inline constexpr int kReportSchemaMinor = 1;
+inline constexpr int kReportSchemaMinor = 2;
 
 /// The whole report as JSON: {"schema", "context", "config", "launch_floors", "results",
 /// "speedups"}.

@@ -54,6 +54,14 @@ std::string verify_cell(const CaseResult& r) {
   }
   if (!r.verify.ok())
     return fmt::format("FAIL {}/{} rows", r.verify.bad_rows, r.verify.rows_checked);
+  if (r.accuracy) {
+    // A reduce row: its merged outputs against the bit-exact reference.
+    const Accuracy& a = *r.accuracy;
+    if (a.rows_checked == 0) return "unchecked";
+    if (a.identical()) return fmt::format("exact {} rows", a.rows_checked);
+    return fmt::format("{}/{} rows exact, max {:.3g} ulp", a.rows_identical, a.rows_checked,
+                       a.ulp_max);
+  }
   if (r.verify.rows_checked == 0) return r.c.batch == 0 ? "ok, empty exchange" : "unchecked";
   return fmt::format("ok {} rows", r.verify.rows_checked);
 }
@@ -233,6 +241,68 @@ void write_floors(const RunReport& report, std::ostream& out) {
   t.write(out);
 }
 
+/// The accuracy block of every reduce row (core/accuracy.hpp): bits against the reference,
+/// ulps against fp64.
+void write_accuracy(const RunReport& report, std::ostream& out) {
+  TextTable t({"case", "impl", "exact", "rows identical", "max ulp", "mean ulp", "lse max ulp",
+               "first difference"},
+              {Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kRight,
+               Align::kRight, Align::kRight, Align::kLeft});
+  bool any = false;
+  for (const auto& r : report.results) {
+    if (!r.accuracy) continue;
+    any = true;
+    const Accuracy& a = *r.accuracy;
+    std::string first = "-";
+    if (a.first) {
+      const MergeDifference& d = *a.first;
+      first =
+          fmt::format("rank {} entry {} {}: got 0x{:x}, expected 0x{:x}", d.dst_rank, d.entry,
+                      d.element < 0 ? std::string("lse_out") : fmt::format("element {}", d.element),
+                      d.got_bits, d.expected_bits);
+    }
+    t.add_row({r.c.exchange_key(), r.impl, a.identical() ? "yes" : "NO",
+               fmt::format("{}/{}", a.rows_identical, a.rows_checked),
+               fmt::format("{:.3g}", a.ulp_max), fmt::format("{:.3g}", a.ulp_mean()),
+               fmt::format("{:.3g}", a.lse_ulp_max), first});
+  }
+  if (!any) return;
+  out << "\n# accuracy of the merged outputs: bits vs the CPU reference, error in output-type ulps "
+         "vs fp64 (lse_out: fp32 ulps)\n";
+  t.write(out);
+}
+
+/// The parts of multi-launch strategies, each timed alone in the same run.
+void write_parts(const RunReport& report, std::ostream& out) {
+  TextTable t({"case", "impl", "part", "p50", "p95", "p99", "share of p50"},
+              {Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kRight,
+               Align::kRight, Align::kRight});
+  bool any = false;
+  for (const auto& r : report.results) {
+    for (const PartTiming& part : r.parts) {
+      any = true;
+      const SampleStats& s = part.timing.stats;
+      const double whole = r.timing ? r.timing->stats.p50 : std::nan("");
+      t.add_row({r.c.exchange_key(), r.impl, part.name, format_seconds(s.p50),
+                 format_seconds(s.p95), format_seconds(s.p99),
+                 std::isfinite(whole) && whole > 0 ? fmt::format("{:.0f}%", 100.0 * s.p50 / whole)
+                                                   : std::string("n/a")});
+    }
+  }
+  if (!any) return;
+  out << "\n# parts: each part of a multi-launch strategy timed alone, same method, same run\n";
+  t.write(out);
+}
+
+void write_hangs(const RunReport& report, std::ostream& out) {
+  for (const auto& r : report.results) {
+    if (!r.hang) continue;
+    out << fmt::format("\n# HANG: {} | {}: FIFO state after the device-side timeout\n", r.c.key(),
+                       r.impl);
+    out << to_text(*r.hang) << '\n';
+  }
+}
+
 void write_problems(const RunReport& report, std::ostream& out) {
   std::vector<const CaseResult*> skipped, failed, errors;
   for (const auto& r : report.results) {
@@ -249,7 +319,9 @@ void write_problems(const RunReport& report, std::ostream& out) {
       out << fmt::format("{} | {} | {}\n", r->c.key(), r->impl, one_line(text(*r)));
   };
   section("skipped", skipped, [](const CaseResult& r) { return r.skip_reason; });
-  section("VERIFICATION FAILED", failed, [](const CaseResult& r) { return r.verify.summary(); });
+  section("VERIFICATION FAILED", failed, [](const CaseResult& r) {
+    return r.accuracy && !r.accuracy->identical() ? r.accuracy->summary() : r.verify.summary();
+  });
   section("ERRORS", errors, [](const CaseResult& r) { return r.error; });
 }
 
@@ -306,6 +378,9 @@ void write_table(const RunReport& report, std::ostream& out) {
   write_results(report, out);
   write_speedups(report, out);
   write_floors(report, out);
+  write_accuracy(report, out);
+  write_parts(report, out);
+  write_hangs(report, out);
   write_problems(report, out);
 }
 

@@ -8,7 +8,9 @@
 ///       build_spec splits at ','), then build_spec.
 ///       Selectors: b batch, h head_dim, s stats_dim, d dtype, c cp_size, i impl, w workspace,
 ///       l launch, p pdl, W warmup, n iters, g graph_calls, r ring, S seed, T timeout,
-///       x stress, j inject, C config; any other byte selects field (byte % 18) in that order.
+///       x stress, j inject, C config, o op, t tokens, H heads, M model, L lse_base,
+///       U allow_unvalidated_path (set, value ignored); any other byte selects field
+///       (byte % 24) in that order.
 ///       Example: "0\nb1,16\nhfoo\njcorrupt-line:1".
 ///   odd byte 0 (e.g. '1')   argv: each line is one command-line argument, parsed by CLI11 with
 ///       run's options, then build_spec. Example: "1\n--batch\n1,16\n-n\n10".
@@ -59,7 +61,8 @@ std::vector<std::string> split(std::string_view text, char sep) {
 
 /// A --config value: one of configs/ by name, else none (never a fuzzed path).
 std::string config_path(const std::string& value) {
-  for (const char* name : {"default", "decode-mla", "regression", "thresholds"}) {
+  for (const char* name :
+       {"default", "decode-mla", "regression", "thresholds", "reduce-deepseek-v3"}) {
     if (value == name || value == std::string("configs/") + name + ".json") {
       return std::string(DCP_SOURCE_DIR) + "/configs/" + name + ".json";
     }
@@ -68,11 +71,13 @@ std::string config_path(const std::string& value) {
 }
 
 /// Field selectors of fields mode, in the order of their numeric fallback.
-constexpr std::string_view kSelectors = "bhsdciwlpWngrSTxjC";
+constexpr std::string_view kSelectors = "bhsdciwlpWngrSTxjCotHMLU";
 
 void set_field(RunArgs& a, char selector, const std::string& value) {
   std::size_t index = kSelectors.find(selector);
-  if (index == std::string_view::npos) index = static_cast<unsigned char>(selector) % 18;
+  if (index == std::string_view::npos) {
+    index = static_cast<unsigned char>(selector) % kSelectors.size();
+  }
   switch (index) {
     case 0:
       a.batch.push_back(value);
@@ -125,8 +130,26 @@ void set_field(RunArgs& a, char selector, const std::string& value) {
     case 16:
       a.inject = value;
       break;
-    default:
+    case 17:
       a.config = config_path(value);
+      break;
+    case 18:
+      a.op.push_back(value);
+      break;
+    case 19:
+      a.tokens.push_back(value);
+      break;
+    case 20:
+      a.heads.push_back(value);
+      break;
+    case 21:
+      a.model.push_back(value);
+      break;
+    case 22:
+      a.lse_base.push_back(value);
+      break;
+    default:
+      a.allow_unvalidated_path = true;
       break;
   }
 }

@@ -35,6 +35,9 @@ dcp_unit_test(report_atomic_file_test
 dcp_unit_test(report_compare_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/compare_test.cpp
   LIBS dcp_report_test_support)
+dcp_unit_test(report_reduce_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/reduce_report_test.cpp
+  LIBS dcp_report_test_support)
 # Bugs the fuzz targets found (tests/fuzz/), one test each.
 dcp_unit_test(report_fuzz_regression_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/report/fuzz_regression_test.cpp

@@ -18,8 +18,15 @@ namespace {
 
 TEST(DefaultConfig, EmbeddedFileMatchesTheDocumentedDefaults) {
   const SweepSpec d = default_spec();
-  SweepSpec expected;  // the defaults written in core/sweep.hpp, documented in --help and README
-  expected.axes.impl = effective_impls(expected.axes, testing::metadata_catalog());
+  // The defaults written in core/sweep.hpp, documented in --help and README, as the first block
+  // (and the top level); the second block is the DCP reduction at DeepSeek-V3's shapes.
+  SweepSpec expected;
+  SweepAxes reduce = expected.axes;
+  reduce.op = {Op::kReduce};
+  reduce.model = {"deepseek-v3"};
+  reduce.tokens = {1, 8, 64, 256};
+  reduce.launch = {LaunchMode::kGraph};
+  expected.blocks = {expected.axes, reduce};
   EXPECT_EQ(d, expected);
   EXPECT_EQ(d.axes.batch, (std::vector<std::int64_t>{1, 16, 64, 128}));
   EXPECT_EQ(d.measure.iters, 1000);
@@ -29,7 +36,7 @@ TEST(DefaultConfig, EmbeddedFileMatchesTheDocumentedDefaults) {
 }
 
 TEST(DefaultConfig, ShippedConfigsParse) {
-  for (const char* name : {"default", "decode-mla", "regression"}) {
+  for (const char* name : {"default", "decode-mla", "regression", "reduce-deepseek-v3"}) {
     const std::string path = std::string(DCP_SOURCE_DIR) + "/configs/" + name + ".json";
     EXPECT_NO_THROW((void)load_config(path)) << path;
   }

@@ -119,6 +119,72 @@ TEST(SpecJson, MalformedListsAndRepeatedKeysAreRefused) {
   EXPECT_NO_THROW((void)parse_json_text(R"({"a": {"k": 1}, "b": {"k": 2}, "k": [{"k": 3}]})", "t"));
 }
 
+// Issue 15: the op axis, the user's vocabulary and blocks in config files.
+TEST(SpecJson, ShapeFieldsAndBlocks) {
+  const SweepSpec s = parse(R"({
+    "cp_size": [2], "launch": "graph",
+    "blocks": [
+      {"name": "exchange", "batch": [16]},
+      {"op": "reduce", "model": ["deepseek-v3", "kimi-k2"], "tokens": [1, 8], "lse_base": "e"},
+      {"op": ["exchange", "reduce"], "tokens": [4], "heads": 8, "head_dim": 64}
+    ]})");
+  ASSERT_EQ(s.blocks.size(), 3u);
+  EXPECT_EQ(s.blocks[0].batch, std::vector<std::int64_t>{16});
+  EXPECT_TRUE(s.blocks[0].tokens.empty());
+  EXPECT_EQ(s.blocks[1].op, std::vector<Op>{Op::kReduce});
+  EXPECT_EQ(s.blocks[1].model, (std::vector<std::string>{"deepseek-v3", "kimi-k2"}));
+  EXPECT_EQ(s.blocks[1].lse_base, std::vector<LseBase>{LseBase::kE});
+  EXPECT_EQ(s.blocks[1].cp_size, std::vector<int>{2});  // from the top level
+  EXPECT_EQ(s.blocks[2].heads, std::vector<int>{8});
+  // Round trip, blocks included.
+  const SweepSpec back =
+      spec_from_json(nlohmann::json::parse(spec_to_json(s).dump()), SweepSpec{}, "rt");
+  EXPECT_EQ(back, s);
+  const auto runs = resolve_sweep(s, testing::metadata_catalog(), 2);
+  // The metadata rows implement the exchange only: block 2 runs nothing (a note).
+  for (const auto& r : runs.runs)
+    EXPECT_EQ(r.c.op, Op::kExchange);
+  EXPECT_EQ(runs.notes.at(0).rfind("block 2: op reduce: none of the implementations", 0), 0u);
+}
+
+TEST(SpecJson, AFileWithShapeKeysReplacesTheBasesBlocks) {
+  SweepSpec base;
+  SweepAxes red = base.axes;
+  red.op = {Op::kReduce};
+  red.tokens = {1};
+  red.heads = {2};
+  base.blocks = {base.axes, red};
+  auto apply = [&](const char* text) {
+    return spec_from_json(parse_json_text(text, "t"), base, "t");
+  };
+  EXPECT_TRUE(apply(R"({"batch": [2]})").blocks.empty());
+  EXPECT_TRUE(apply(R"({"op": "reduce"})").blocks.empty());
+  const SweepSpec how = apply(R"({"launch": "eager", "iters": 3})");
+  ASSERT_EQ(how.blocks.size(), 2u);
+  EXPECT_EQ(how.blocks[1].launch, std::vector<LaunchMode>{LaunchMode::kEager});
+  EXPECT_EQ(how.blocks[1].tokens, std::vector<std::int64_t>{1});
+  EXPECT_EQ(how.measure.iters, 3);
+}
+
+TEST(SpecJson, BadShapeFieldsAreRefused) {
+  expect_error(R"({"op": "sum"})", "op: unknown value 'sum'; accepted: exchange|reduce");
+  expect_error(R"({"lse_base": "10"})", "lse_base: unknown value '10'; accepted: e|2");
+  expect_error(R"({"model": "gpt-4", "tokens": 1})", "model: unknown model 'gpt-4'; accepted: ");
+  expect_error(R"({"batch": [1], "tokens": [1], "heads": 2})", "batch: given together with tokens");
+  expect_error(R"({"tokens": [1]})", "heads: tokens are given without heads per rank");
+  expect_error(R"({"op": "reduce", "stats_dim": 4})", "stats_dim: does not apply to op reduce");
+  expect_error(R"({"model": "kimi-k2", "tokens": 1, "head_dim": 128})",
+               "head_dim: 128 contradicts model kimi-k2 (D = 512)");
+  expect_error(R"({"blocks": []})", "blocks: [] is not allowed");
+  expect_error(R"({"blocks": [3]})", "blocks: entry 1 of test.json is number");
+  expect_error(R"({"blocks": [{"iters": 3}]})",
+               "config: unknown key 'iters' in blocks[1] of test.json; accepted: ");
+  expect_error(R"({"blocks": [{"batch": 1}, {"tokens": [2]}]})",
+               "blocks[2]: heads: tokens are given without heads per rank");
+  expect_error(R"({"allow_unvalidated_path": "yes"})",
+               "allow_unvalidated_path: \"yes\" is not allowed; accepted: true|false");
+}
+
 TEST(SpecJson, MissingFileIsAConfigError) {
   EXPECT_THROW(report::read_json_file("/nonexistent/dcpbench.json"), ConfigError);
 }

@@ -82,7 +82,9 @@ TEST(CsvReport, HeaderIsTheDocumentedColumnOrder) {
             "key,exchange_key,impl,cp,batch,head_dim,stats_dim,dtype,launch,pdl,workspace,status,"
             "count,min_s,p5_s,p50_s,p95_s,p99_s,mean_s,stddev_s,ci_low_s,ci_high_s,alg_bw_Bps,"
             "bus_bw_Bps,bytes_per_rank,workspace_bytes,bad_rows,rows_checked,skip_reason_or_error,"
-            "max_s,calls_checked,mismatched_elements,first_mismatch,detail");
+            "max_s,calls_checked,mismatched_elements,first_mismatch,detail,op,tokens,heads,model,"
+            "lse_base,acc_identical,acc_rows_checked,acc_rows_identical,acc_ulp_max,acc_ulp_mean,"
+            "acc_lse_ulp_max,acc_first_difference,parts_p50_s,hang");
 }
 
 TEST(CsvReport, OneRowPerResultWithEveryColumn) {

@@ -85,8 +85,24 @@ void member_pointers(const json& j, const json::json_pointer& at,
 bool ignored_member(const std::string& path) {
   // Informational, or (native_key) the 1.0 name of impl_key, kept for 1.0 readers and read only
   // from 1.0 reports (SchemaOneZeroSpeedupsReadAsNatives).
-  return path == "schema.units" || path == "schema.bus_bw" ||
-         (path.rfind("speedups[", 0) == 0 && path.ends_with(".native_key"));
+  if (path == "schema.units" || path == "schema.bus_bw" ||
+      (path.rfind("speedups[", 0) == 0 && path.ends_with(".native_key"))) {
+    return true;
+  }
+  // Schema 1.2's fields are optional (a 1.1 report has none of them; ReduceReport tests them).
+  if (path == "config.op" || path == "config.lse_base") return true;
+  if (path.rfind("results[", 0) == 0) {
+    for (const char* k :
+         {".op", ".tokens", ".heads", ".model", ".lse_base", ".parts", ".accuracy", ".hang"}) {
+      const std::string key = k;
+      if (path.size() >= key.size() &&
+          path.compare(path.size() - key.size(), key.size(), key) == 0 &&
+          path.find('.', path.find(']')) == path.size() - key.size()) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 TEST(JsonReport, RoundTripIsExact) {
@@ -152,7 +168,7 @@ TEST(JsonReport, SchemaSectionsAndFields) {
   EXPECT_EQ(top, (std::vector<std::string>{"schema", "context", "config", "launch_floors",
                                            "results", "speedups"}));
   EXPECT_EQ(j["schema"]["name"], "dcpbench-report");
-  EXPECT_EQ(j["schema"]["version"], "1.1");
+  EXPECT_EQ(j["schema"]["version"], "1.2");
   for (const char* k : {"tool_version", "git_sha", "build_type", "argv", "utc_time", "world_size",
                         "hosts", "ranks", "nccl_compiled_version", "topology", "notes"}) {
     EXPECT_TRUE(j["context"].contains(k)) << k;
@@ -166,10 +182,15 @@ TEST(JsonReport, SchemaSectionsAndFields) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : row.items())
     keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{
-                      "key", "exchange_key", "impl", "cp_size", "batch", "head_dim", "stats_dim",
-                      "dtype", "launch", "pdl", "workspace", "status", "skip_reason", "error",
-                      "bytes_per_rank", "workspace_bytes", "detail", "verify", "timing"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"key",       "exchange_key",   "impl",
+                                            "op",        "cp_size",        "batch",
+                                            "tokens",    "heads",          "model",
+                                            "head_dim",  "stats_dim",      "lse_base",
+                                            "dtype",     "launch",         "pdl",
+                                            "workspace", "status",         "skip_reason",
+                                            "error",     "bytes_per_rank", "workspace_bytes",
+                                            "detail",    "verify",         "timing",
+                                            "parts",     "accuracy",       "hang"}));
   EXPECT_EQ(row["key"],
             "cp=2 batch=1 head_dim=128 stats_dim=2 dtype=bf16 launch=graph pdl=on "
             "workspace=ipc");
