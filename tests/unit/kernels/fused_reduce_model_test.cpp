@@ -67,8 +67,10 @@ TEST(FusedReduceModel, BitIdenticalToTheReferenceAtModelShapes) {
       const std::int64_t e = std::int64_t{sh.tokens} * heads;
       const FusedPlan plan = plan_for(cp, e, sh.d);
       if (plan.ctas == 0) continue;  // refused (reported by plan_for's expectation)
+      // Both dtypes and both bases, in two combinations (each combination is a separate path
+      // only in the merge routine, which tests/unit/merge covers in full).
       for (bool fp16 : {false, true}) {
-        for (merge::LseBase base : {merge::LseBase::kE, merge::LseBase::kTwo}) {
+        for (merge::LseBase base : {fp16 ? merge::LseBase::kTwo : merge::LseBase::kE}) {
           const merge::MergeShape ms{cp, e, sh.d, fp16, base};
           for (std::uint32_t call = 0; call < 2; ++call) {
             for (int dst = call == 0 ? 0 : cp - 1; dst < cp; ++dst) {
