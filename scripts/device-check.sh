@@ -136,16 +136,22 @@ for step in "${steps[@]}"; do
     run_step diag-explain 0 "$DCP" diag --explain --json "$R/diag-explain-$TAG.json"
     ;;
   reduce)
-    if "$DCP" list --impls 2>/dev/null | grep -q reduce; then
-      run_step reduce-presets 0 timeout 400 "$DCP" -q --workspace sim --op reduce \
-        --model deepseek-v3,kimi-k2,llama-3-70b --tokens 1,8,16,64,256 --cp-size 2,4,8 \
-        --launch graph -w 20 -n 200 --json "$R/reduce-$TAG.json" --csv "$R/reduce-$TAG.csv"
-      run_step reduce-stress 0 timeout 300 "$DCP" -q --workspace sim --op reduce \
-        --model deepseek-v3 --tokens 1,64,256 --cp-size 2,4 --launch eager,graph --stress 40 \
-        --json "$R/reduce-stress-$TAG.json" --csv /dev/null
-    else
-      note reduce SKIP "this dcpbench has no --op reduce"
-    fi
+    # Every strategy of --op reduce at the model presets (sim: the NCCL rows report why they
+    # skip), every byte checked, then fresh-input stress; the exchange-capable direct rows too.
+    RIMPL=native,native-fused,native-direct,direct-staged,nccl-2x,nccl-packed,nccl-ag-rs
+    run_step reduce-presets 0 timeout 400 "$DCP" -q --workspace sim --op reduce --impl "$RIMPL" \
+      --model deepseek-v3,kimi-k2,llama-3-70b --tokens 1,8,16,64,256 --cp-size 2,4,8 \
+      --launch graph -w 20 -n 200 --json "$R/reduce-$TAG.json" --csv "$R/reduce-$TAG.csv"
+    run_step reduce-eager 0 timeout 300 "$DCP" -q --workspace sim --op reduce --impl "$RIMPL" \
+      --model deepseek-v3 --tokens 1,64 --cp-size 2,4 --launch eager -w 20 -n 200 \
+      --json "$R/reduce-eager-$TAG.json" --csv /dev/null
+    run_step reduce-stress 0 timeout 300 "$DCP" -q --workspace sim --op reduce --impl "$RIMPL" \
+      --model deepseek-v3 --tokens 1,64,256 --cp-size 2,4 --launch eager,graph --stress 40 \
+      --json "$R/reduce-stress-$TAG.json" --csv /dev/null
+    run_step exchange-direct 0 timeout 300 "$DCP" -q --workspace sim --op exchange \
+      --impl native,native-direct,direct-staged --cp-size 2,4,8 --batch 1,16,128,1024 \
+      --head-dim 128,512 --launch graph,eager -w 20 -n 200 \
+      --json "$R/exchange-direct-$TAG.json" --csv /dev/null
     ;;
   benches)
     [ -x "$BIN/bench/native_reduce_bench" ] && run_step bench-native-reduce 0 timeout 300 \

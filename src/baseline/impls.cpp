@@ -93,7 +93,7 @@ constexpr std::array kRows{
              "all-to-all, then the merge kernel reading the packed rows (--op reduce) or an "
              "unpack kernel (--op exchange)",
              // Not in the default sweep until configs/default.json names it (the op axis).
-             true, nccl_needs(kHostApiMinNccl, false), false, &make_packed,
+             true, nccl_needs(kHostApiMinNccl, false), true, &make_packed,
              {Op::kExchange, Op::kReduce}),
     // Not exact (baseline/ag_rs_math.hpp): NCCL sums the corrected rows in the output dtype in
     // its own order; every element within kAgRsUlpBound x cp output-type ulps of the terms'
@@ -110,7 +110,7 @@ constexpr std::array kRows{
                         .ulp_bound = kAgRsUlpBound},
              .needs = nccl_needs(kHostApiMinNccl, false),
              .speedups_against = "",
-             .in_default_sweep = false,  // --op reduce only: a default exchange sweep refuses it
+             .in_default_sweep = true,  // expanded for --op reduce only (its row's ops)
              .make = &make_ag_rs},
 };
 

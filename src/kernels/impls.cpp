@@ -76,7 +76,7 @@ constexpr std::array kRows{
                        .min_nccl = {},
                        .peer_load_store = true},
              .speedups_against = "*",
-             .in_default_sweep = false,
+             .in_default_sweep = true,
              .make = &make_native_fused},
     ImplInfo{
         .name = kNativeDirectName,
@@ -92,7 +92,7 @@ constexpr std::array kRows{
         .needs =
             {.one_gpu_per_rank = false, .min_world = 1, .min_nccl = {}, .peer_load_store = true},
         .speedups_against = "*",
-        .in_default_sweep = false,
+        .in_default_sweep = true,
         .make = &make_native_direct},
     ImplInfo{.name = kDirectStagedName,
              .summary = "vLLM's four-launch direct path (advance, write, signal, wait+merge) on "
@@ -109,7 +109,7 @@ constexpr std::array kRows{
                        .min_nccl = {},
                        .peer_load_store = true},
              .speedups_against = "",
-             .in_default_sweep = false,
+             .in_default_sweep = true,
              .make = &make_direct_staged},
 };
 

@@ -42,7 +42,7 @@ constexpr ImplNeeds needs(bool one_gpu_per_rank, LibVersion min_nccl, bool peer_
 /// A direct-store row (native-direct, direct-staged): both operations, a workspace but no PDL,
 /// not in the default sweep.
 constexpr ImplInfo direct_metadata_row(std::string_view name, std::string_view speedups_against) {
-  ImplInfo r = metadata_row(name, false, true, needs(false, {}, true), speedups_against, false);
+  ImplInfo r = metadata_row(name, false, true, needs(false, {}, true), speedups_against, true);
   r.ops = {Op::kExchange, Op::kReduce};
   r.traits.uses_workspace = true;
   return r;
@@ -51,7 +51,7 @@ constexpr ImplInfo direct_metadata_row(std::string_view name, std::string_view s
 inline constexpr std::array kMetadataRows{
     metadata_row("native", true, true, needs(false, {}, true), "*", true,
                  {Op::kExchange, Op::kReduce}),
-    metadata_row("native-fused", true, true, needs(false, {}, true), "*", false, {Op::kReduce}),
+    metadata_row("native-fused", true, true, needs(false, {}, true), "*", true, {Op::kReduce}),
     direct_metadata_row("native-direct", "*"),
     direct_metadata_row("direct-staged", ""),
     metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true,
@@ -59,10 +59,10 @@ inline constexpr std::array kMetadataRows{
     metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),
     metadata_row("nccl-device", false, true, needs(true, {2, 28, 9}, true), "", true),
     metadata_row("nccl-1x", false, false, needs(true, {2, 14, 0}, false), "", false),
-    metadata_row("nccl-packed", false, true, needs(true, {2, 14, 0}, false), "", false,
+    metadata_row("nccl-packed", false, true, needs(true, {2, 14, 0}, false), "", true,
                  {Op::kExchange, Op::kReduce}),
-    metadata_row("nccl-ag-rs", false, true, needs(true, {2, 14, 0}, false), "", false,
-                 {Op::kReduce}, 2),
+    metadata_row("nccl-ag-rs", false, true, needs(true, {2, 14, 0}, false), "", true, {Op::kReduce},
+                 2),
 };
 
 /// A row for tests that need rows of their own: implements the exchange in every launch mode,
