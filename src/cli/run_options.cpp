@@ -92,7 +92,7 @@ void add_sweep_options(CLI::App& app, RunArgs& a, const ImplCatalog& catalog) {
   app.add_option("--op", a.op,
                  fmt::format("Operations: {}; exchange = the all-to-all alone, reduce = exchange "
                              "then the LSE merge into out[tokens, heads, D] and lse_out on every "
-                             "rank [default: {}]",
+                             "rank [default: {}; exchange,reduce with --tokens or --model]",
                              accepted_ops(), join_named(d.axes.op)))
       ->allow_extra_args(false);
   app.add_option("--tokens", a.tokens,
@@ -216,7 +216,13 @@ void apply_shape_flags(const RunArgs& a, SweepAxes& x) {
         "batch: --batch (entries) and --tokens (E = tokens x heads) are two vocabularies for one "
         "shape; accepted: one of them");
   }
-  if (!a.op.empty()) x.op = parse_names<Op>(a.op, "op", accepted_ops(), parse_op);
+  if (!a.op.empty()) {
+    x.op = parse_names<Op>(a.op, "op", accepted_ops(), parse_op);
+  } else if (!a.tokens.empty() || !a.model.empty()) {
+    // Shapes in the user's terms ask the user's question: which path for my model. Every
+    // strategy runs, each for the operations its row implements (exchange and reduce).
+    x.op = {Op::kExchange, Op::kReduce};
+  }
   if (!a.batch.empty()) {
     x.batch.clear();
     for (const auto& t : entries(a.batch, "batch", "integers >= 0"))
