@@ -147,7 +147,7 @@ TEST(NcclBaselineGpu, SimulatedRanksOnOneGpuAreSkippedWithTheSameReasonByEveryIm
 }
 
 TEST(NcclBaselineGpu, EveryRowMakesTheImplementationItNames) {
-  ASSERT_EQ(nccl_impls().size(), 4u);
+  ASSERT_EQ(nccl_impls().size(), 6u);  // nccl-2x, -fused, -device, -1x, -packed, -ag-rs
   for (const ImplInfo& row : nccl_impls()) {
     SCOPED_TRACE(std::string(row.name));
     EXPECT_EQ(make_from_row(row.name, ctx())->name(), row.name);

@@ -4,7 +4,7 @@
 //  - a correct reduction is ok: every verified row bit-identical to the CPU reference, counted
 //    (correctness pass + timed outputs, every rank), accuracy filled, both parts timed;
 //  - an exact row whose outputs differ by one bit fails (verify_failed, first difference named);
-//  - the same outputs from a row that is not exact (ulp_bound 1) pass within ulp_bound x cp and
+//  - the same outputs from a row that is not exact (ulp_bound 2) pass within ulp_bound x cp and
 //    show their error;
 //  - a reduction whose later calls silently write nothing is caught (outputs poisoned per run);
 //  - stress mode (fresh inputs every call) checks every call, eager and graph.
@@ -171,7 +171,7 @@ const ImplCatalog& catalog() {
   static const std::vector<ImplInfo> rows = {
       row("copy-merge", true, 0, &make_good),
       row("copy-merge-flip", true, 0, &make_flip),
-      row("copy-merge-approx", false, 1, &make_flip_approx),
+      row("copy-merge-approx", false, 2, &make_flip_approx),
       row("copy-merge-silent", true, 0, &make_silent),
   };
   static const ImplCatalog c{std::span<const ImplInfo>(rows)};
@@ -265,7 +265,11 @@ TEST(RunnerReduce, OneFlippedBitFailsAnExactRowAndPassesWithinAStatedBound) {
   ASSERT_TRUE(approx.accuracy.has_value());
   EXPECT_FALSE(approx.accuracy->identical());  // the error is shown, not hidden
   EXPECT_GT(approx.accuracy->cond_ulp_max, 0.0);
-  EXPECT_LE(approx.accuracy->cond_ulp_max, 2.0);
+  // A flipped last bit is one ulp of the output, which is up to two ulps at A's magnitude where
+  // the output rounded up into the next binade (|out| <= A, but rounded out may exceed A), plus
+  // the routine's own rounding (<= 0.5): up to 2.5. Measured on an H100 (2026-12-05): 2.48. The
+  // row states ulp_bound 2 (x cp = 4).
+  EXPECT_LE(approx.accuracy->cond_ulp_max, 2.5);
 }
 
 TEST(RunnerReduce, AReplayThatSilentlyWritesNothingIsCaught) {

@@ -45,9 +45,26 @@ void expect_exact(NativeDirect& impl, const Case& c, int calls, std::uint32_t fi
 
 class DirectSchemes : public ::testing::TestWithParam<DirectScheme> {};
 
+/// direct-staged refuses sim at cp > 2 (a stall seen on an H100, 2026-12-05; unsupported_reason).
+bool refused_in_sim(DirectScheme scheme, int cp) {
+  return scheme == DirectScheme::kStaged && cp > 2;
+}
+
+TEST(DirectStaged, SimWithThreeOrMoreRanksIsRefusedWithTheReason) {
+  const NativeDirect impl(nullptr, DirectScheme::kStaged);
+  const auto why =
+      impl.unsupported_reason(direct_case(Op::kReduce, 3, 16, 512, DType::kBf16, LseBase::kTwo));
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("known stall"), std::string::npos) << *why;
+  EXPECT_FALSE(
+      impl.unsupported_reason(direct_case(Op::kReduce, 2, 16, 512, DType::kBf16, LseBase::kTwo))
+          .has_value());
+}
+
 TEST_P(DirectSchemes, ReduceIsBitIdenticalToTheReference) {
   NativeDirect impl(nullptr, GetParam());
   for (const int cp : {1, 2, 3, 4, 8}) {
+    if (refused_in_sim(GetParam(), cp)) continue;
     // DeepSeek-V3 decode shapes: 16 heads per rank, D = 512, tokens 1, 8, 64, 256.
     for (const std::int64_t tokens : {1, 8, 64, 256}) {
       expect_exact(impl,
@@ -67,6 +84,7 @@ TEST_P(DirectSchemes, ReduceIsBitIdenticalToTheReference) {
 TEST_P(DirectSchemes, ExchangeIsBitExact) {
   NativeDirect impl(nullptr, GetParam());
   for (const int cp : {1, 2, 3, 4, 8}) {
+    if (refused_in_sim(GetParam(), cp)) continue;
     for (const std::int64_t tokens : {1, 8, 64, 256})
       expect_exact(impl, direct_case(Op::kExchange, cp, tokens * 16, 512), 5);
     expect_exact(impl, direct_case(Op::kExchange, cp, 37, 128, DType::kFp16, LseBase::kE, 6), 5);
