@@ -74,6 +74,9 @@ TEST(ShapeOptions, TokensWithHeadsWithoutModel) {
   a.head_dim = {"512"};
   a.impl = {"nccl-2x"};
   a.launch = {"eager"};
+  // Without --op, shapes in tokens run both operations (nccl-2x implements both).
+  EXPECT_EQ(runs_of(a).size(), 4u);
+  a.op = {"exchange"};
   const auto runs = runs_of(a);
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].c.key(),
@@ -110,7 +113,8 @@ TEST(ShapeOptions, RefusalsNameTheFieldAndTheAcceptedValues) {
   a.op = {"reduce"};
   a.impl = {"nccl-fused"};
   EXPECT_EQ(error_of(a),
-            "impl: 'nccl-fused' does not implement --op reduce; accepted: native|nccl-2x");
+            "impl: 'nccl-fused' does not implement --op reduce; accepted: "
+            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-packed|nccl-ag-rs");
   a = {};
   a.op = {"reduce"};
   a.lse_base = {"10"};

@@ -32,8 +32,8 @@ TEST(Resolve, OneRankSimulatesCp2And4) {
   // Which implementations cannot run simulated ranks comes from their rows.
   EXPECT_EQ(r.notes[0],
             "single rank and no --cp-size: simulating cp=2 and cp=4 on this one GPU (nccl-2x, "
-            "nccl-fused, nccl-device need one GPU per rank and are skipped). Run under mpirun -np "
-            "N for real GPUs.");
+            "nccl-fused, nccl-device, nccl-packed, nccl-ag-rs need one GPU per rank and are "
+            "skipped). Run under mpirun -np N for real GPUs.");
   SweepSpec native_only;
   native_only.axes.impl = {"native"};
   EXPECT_EQ(resolve_sweep(native_only, metadata_catalog(), 1).notes.at(0),
@@ -64,7 +64,8 @@ TEST(Resolve, ImplNamesAreCheckedAgainstTheCatalog) {
   s.axes.impl = {"native", "mpi"};
   EXPECT_EQ(error_of(s, 2),
             "impl: unknown implementation 'mpi'; accepted: "
-            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-1x|nccl-packed|nccl-ag-rs");
+            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-"
+            "1x|nccl-packed|nccl-ag-rs");
   std::array rows{testing::plain_row("future")};
   rows[0].ops = {};  // e.g. a strategy that only reduces
   const ImplCatalog catalog{std::span<const ImplInfo>(rows)};

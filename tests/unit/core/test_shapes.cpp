@@ -226,16 +226,19 @@ TEST(Shapes, AnOpWithoutImplementationsIsANoteOrRefused) {
   ASSERT_EQ(r.notes.size(), 1u);
   EXPECT_EQ(r.notes[0],
             "op reduce: none of the implementations (xchg) implements it; its cases are not run");
-  // Nothing left at all: refused (the metadata rows implement the exchange only).
+  // Nothing left at all: refused (the only default row implements the exchange only).
+  std::array rows{testing::plain_row("xchg")};
+  rows[0].in_default_sweep = true;
+  const ImplCatalog exchange_only{std::span<const ImplInfo>(rows)};
   SweepSpec only_reduce = reduce_spec();
   only_reduce.axes.batch = {16};
   try {
-    (void)resolve_sweep(only_reduce, testing::metadata_catalog(), 2);
+    (void)resolve_sweep(only_reduce, exchange_only, 2);
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "op: none of the implementations (native,nccl-2x,nccl-fused,nccl-device) implements "
-              "reduce; accepted: --impl naming one that does (dcpbench list --impls)");
+              "op: none of the implementations (xchg) implements reduce; accepted: --impl naming "
+              "one that does (dcpbench list --impls)");
   }
 }
 

@@ -141,10 +141,21 @@ TEST(SpecJson, ShapeFieldsAndBlocks) {
       spec_from_json(nlohmann::json::parse(spec_to_json(s).dump()), SweepSpec{}, "rt");
   EXPECT_EQ(back, s);
   const auto runs = resolve_sweep(s, testing::metadata_catalog(), 2);
-  // The metadata rows implement the exchange only: block 2 runs nothing (a note).
-  for (const auto& r : runs.runs)
-    EXPECT_EQ(r.c.op, Op::kExchange);
-  EXPECT_EQ(runs.notes.at(0).rfind("block 2: op reduce: none of the implementations", 0), 0u);
+  // Block 0 is the exchange alone, block 1 the reduce alone, block 2 both: every op appears, and
+  // the reduce cases are the user's shapes (tokens x heads).
+  std::size_t exchange = 0;
+  std::size_t reduce = 0;
+  for (const auto& r : runs.runs) {
+    if (r.c.op == Op::kExchange) ++exchange;
+    if (r.c.op == Op::kReduce) {
+      ++reduce;
+      EXPECT_FALSE(r.c.tokens.has_value() && r.c.heads.has_value() &&
+                   r.c.batch != *r.c.tokens * *r.c.heads)
+          << r.c.key();
+    }
+  }
+  EXPECT_GT(exchange, 0u);
+  EXPECT_GT(reduce, 0u);
 }
 
 TEST(SpecJson, AFileWithShapeKeysReplacesTheBasesBlocks) {

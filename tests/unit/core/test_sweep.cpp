@@ -91,7 +91,9 @@ TEST(Sweep, EmptyCpAxisTakesTheWorldSize) {
 TEST(Sweep, DefaultImplsAreTheCatalogsDefaultRows) {
   SweepSpec s;
   const auto impls = effective_impls(s.axes, metadata_catalog());
-  EXPECT_EQ(impls, (std::vector<std::string>{"native", "nccl-2x", "nccl-fused", "nccl-device"}));
+  EXPECT_EQ(impls, (std::vector<std::string>{"native", "native-fused", "native-direct",
+                                             "direct-staged", "nccl-2x", "nccl-fused",
+                                             "nccl-device", "nccl-packed", "nccl-ag-rs"}));
   EXPECT_EQ(std::count(impls.begin(), impls.end(), std::string("nccl-1x")), 0);
 }
 
@@ -112,7 +114,8 @@ TEST(Sweep, ExpandRefusesANameTheCatalogDoesNotKnow) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "impl: unknown implementation 'gloo'; accepted: "
-              "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-1x|nccl-packed|nccl-ag-rs");
+              "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-"
+              "1x|nccl-packed|nccl-ag-rs");
   }
 }
 
