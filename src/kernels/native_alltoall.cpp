@@ -10,9 +10,11 @@
 #include <fmt/format.h>
 
 #include "core/cuda_check.hpp"
+#include "core/device.hpp"
 #include "core/error.hpp"
 #include "core/hang_report.hpp"
 #include "core/host_wait.hpp"
+#include "fabric/nvml.hpp"
 #include "kernels/fused_alltoall.hpp"
 #include "kernels/hang_dump.hpp"
 #include "kernels/impls.hpp"
@@ -263,6 +265,20 @@ void NativeAllToAll::setup(const ExchangeSetup& s) {
           "native: workspace {} runs one rank per process with cp = job size; got cp={}, job size "
           "{}, local_ranks={}",
           to_string(*c.workspace), c.cp_size, world_->size(), s.local_ranks));
+    }
+    // LL128 only over validated paths (issue 13.5): every rank gathers the same table once
+    // (collective), then refuses the same way, naming the first pair and its path, unless the
+    // user overrode it (--allow-unvalidated-path, recorded in the report).
+    if (!paths_) {
+      int device = 0;
+      DCP_CUDA_CHECK(cudaGetDevice(&device));
+      const RankInfo me = describe_device(device);
+      const fabric::Nvml nvml;
+      paths_ = fabric::gather_peer_paths(
+          *world_, fabric::make_identity(nvml, world_->host(), me.gpu_uuid, me.pci_bus_id));
+    }
+    if (auto why = fabric::ll128_path_problem(*paths_, s.allow_unvalidated_path)) {
+      throw EnvironmentError("native: " + *why);
     }
   }
   const auto local = static_cast<std::size_t>(s.local_ranks);

@@ -25,6 +25,7 @@
 #include "core/impl.hpp"
 #include "core/shape.hpp"
 #include "core/world.hpp"
+#include "fabric/peer_path.hpp"
 #include "fabric/workspace.hpp"
 #include "kernels/fused_alltoall.hpp"
 #include "kernels/fused_alltoall_params.hpp"
@@ -143,6 +144,9 @@ class NativeAllToAll final : public AllToAllImpl {
   const World* world_;
   NativeOptions options_;
   std::vector<std::unique_ptr<CachedWorkspace>> cache_;
+  /// The job's peer-path table (gathered once, at the first ipc/fabric setup): LL128 runs only
+  /// over the paths it is validated on (fabric/peer_path.hpp).
+  std::optional<fabric::PeerPathTable> paths_;
   /// Cached device query: resident CTAs per instantiation (index = rounds; -1 = not asked yet).
   mutable std::array<int, 9> resident_capacity_{-1, -1, -1, -1, -1, -1, -1, -1, -1};
 
