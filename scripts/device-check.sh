@@ -112,6 +112,13 @@ for step in "${steps[@]}"; do
       --impl native --launch eager -n 5 -w 1 --timeout 2 --inject skip-init:1 --no-files
     run_step inject-row-order 3 timeout 30 "$DCP" -q --workspace sim --cp-size 4 --batch 16 \
       --impl native --launch eager -n 5 -w 1 --timeout 2 --inject row-order:2 --no-files
+    # A hang writes the partial report with the case's hang record (rc 3).
+    run_step inject-skip-launch-report 3 timeout 60 "$DCP" -q --workspace sim --cp-size 2 \
+      --batch 1,16 --impl native --launch eager -n 5 -w 1 --timeout 2 --inject skip-launch:1 \
+      --json "$R/inject-skip-launch-report-$TAG.json" --csv /dev/null
+    grep -q '"hang"' "$R/inject-skip-launch-report-$TAG.json" 2>/dev/null \
+      && note inject-report-has-hang-record PASS "" \
+      || note inject-report-has-hang-record FAIL "no hang record in the partial report"
     run_step inject-kill 137 timeout 30 "$DCP" -q --workspace sim --cp-size 2 --batch 1,16 \
       --impl native --launch eager -n 5 -w 1 --timeout 2 --inject kill --no-files
     ;;
@@ -148,6 +155,11 @@ for step in "${steps[@]}"; do
     run_step reduce-stress 0 timeout 300 "$DCP" -q --workspace sim --op reduce --impl "$RIMPL" \
       --model deepseek-v3 --tokens 1,64,256 --cp-size 2,4 --launch eager,graph --stress 40 \
       --json "$R/reduce-stress-$TAG.json" --csv /dev/null
+    # The NCCL strategies run for real with one rank (cp = 1): bit-identical where meant to be.
+    run_step reduce-nccl-cp1 0 timeout 200 "$DCP" -q --op reduce --cp-size 1 \
+      --impl nccl-2x,nccl-packed,nccl-ag-rs,native,native-fused,native-direct \
+      --model deepseek-v3,llama-3-70b --tokens 1,64,256 --launch eager,graph -w 20 -n 200 \
+      --json "$R/reduce-nccl-cp1-$TAG.json" --csv /dev/null
     run_step exchange-direct 0 timeout 300 "$DCP" -q --workspace sim --op exchange \
       --impl native,native-direct,direct-staged --cp-size 2,4,8 --batch 1,16,128,1024 \
       --head-dim 128,512 --launch graph,eager -w 20 -n 200 \
