@@ -13,13 +13,13 @@
 #include "core/device.hpp"
 #include "core/error.hpp"
 #include "core/hang_report.hpp"
-#include "core/host_wait.hpp"
 #include "fabric/nvml.hpp"
 #include "kernels/fused_alltoall.hpp"
 #include "kernels/hang_dump.hpp"
 #include "kernels/impls.hpp"
 #include "kernels/ll128_reference.hpp"
 #include "kernels/native_collective.hpp"
+#include "kernels/workspace_lifecycle.hpp"
 
 namespace dcp::kernels {
 
@@ -197,50 +197,21 @@ NativeAllToAll::CachedWorkspace& NativeAllToAll::workspace_for(WorkspaceKind kin
   for (auto& entry : cache_) {
     if (entry->kind == kind && same_geometry(entry->geometry, g)) found = entry.get();
   }
-  const auto bytes = static_cast<std::size_t>(g.segment_bytes());
   if (!found) {
     auto entry = std::make_unique<CachedWorkspace>();
     entry->kind = kind;
     entry->geometry = g;
-    if (sim) {
-      DCP_CHECK(local_ranks == g.cp_size, "native: sim runs every rank in this process");
-      entry->workspace = fabric::make_sim_workspace(g.cp_size, bytes);
-    } else {
-      entry->workspace = fabric::make_shared_workspace(kind, *world_, bytes);
-    }
-    DCP_CHECK(
-        entry->workspace->segment_bytes() >= bytes && entry->workspace->cp_size() == g.cp_size,
-        "native: the workspace is smaller than the layout needs");
+    entry->workspace = make_workspace("native", kind, world_, g.cp_size, local_ranks,
+                                      static_cast<std::size_t>(g.segment_bytes()));
     cache_.push_back(std::move(entry));
     return *cache_.back();
   }
-  // A timeout anywhere leaves counters inconsistent on every rank: reset collectively
-  // (native_collective.hpp). Outside sim the ranks vote, so that a rank that saw no error (e.g.
-  // the one that skipped a launch) resets too. Kernels of an aborted call may still run on any
-  // rank and write into any segment, so every process first drains its own exchange work (a
-  // device synchronisation covers the streams of every local rank, including streams of earlier
-  // cases), and nobody zeroes before every rank has drained.
-  ResetSteps steps;
-  steps.vote = [&](bool mine) {
-    return sim ? mine : world_->any(mine, "native: workspace reset vote");
-  };
-  steps.drain = [&] {
-    // Bounded: every device-side wait gives up after the case timeout. The watchdog ends the job
-    // if a kernel hangs anyway.
-    Watchdog::Token guard;
-    if (world_) {
-      guard = world_->guard("native: draining exchange kernels before a workspace reset",
-                            host_wait_s(timeout_s));
-    }
-    DCP_CUDA_CHECK(cudaDeviceSynchronize());
-  };
-  steps.barrier = [&](std::string_view what) {
-    if (!sim) world_->barrier(what);
-  };
-  // Workspace::reset() zeroes this process's segments and synchronises (outside sim it also
-  // passes a barrier of its own; the sequence's second barrier is then a cheap repeat).
-  steps.zero = [&] { found->workspace->reset(); };
-  if (collective_reset(found->needs_reset, steps)) found->needs_reset = false;
+  // A timeout anywhere leaves counters, epochs and flags inconsistent on every rank: the
+  // collective reset (workspace_lifecycle.hpp; outside sim the ranks vote, so that a rank that
+  // saw no error, e.g. the one that skipped a launch, resets too).
+  if (reset_collectively("native", world_, sim, timeout_s, found->needs_reset, *found->workspace)) {
+    found->needs_reset = false;
+  }
   return *found;
 }
 

@@ -11,13 +11,13 @@
 
 #include "core/cuda_check.hpp"
 #include "core/error.hpp"
-#include "core/host_wait.hpp"
 #include "kernels/direct_hang.hpp"
 #include "kernels/direct_protocol.hpp"
 #include "kernels/direct_workspace.hpp"
 #include "kernels/fused_plan.hpp"
 #include "kernels/impls.hpp"
 #include "kernels/native_collective.hpp"
+#include "kernels/workspace_lifecycle.hpp"
 
 namespace dcp::kernels {
 
@@ -172,42 +172,21 @@ NativeDirect::CachedWorkspace& NativeDirect::workspace_for(WorkspaceKind kind,
   for (auto& entry : cache_) {
     if (entry->kind == kind && same_geometry(entry->geometry, g)) found = entry.get();
   }
-  const auto bytes = static_cast<std::size_t>(g.segment_bytes());
   if (!found) {
     auto entry = std::make_unique<CachedWorkspace>();
     entry->kind = kind;
     entry->geometry = g;
-    if (sim) {
-      DCP_CHECK(local_ranks == g.cp_size, "direct: sim runs every rank in this process");
-      entry->workspace = fabric::make_sim_workspace(g.cp_size, bytes);
-    } else {
-      entry->workspace = fabric::make_shared_workspace(kind, *world_, bytes);
-    }
-    DCP_CHECK(
-        entry->workspace->segment_bytes() >= bytes && entry->workspace->cp_size() == g.cp_size,
-        "direct: the workspace is smaller than the layout needs");
+    entry->workspace = make_workspace("direct", kind, world_, g.cp_size, local_ranks,
+                                      static_cast<std::size_t>(g.segment_bytes()));
     cache_.push_back(std::move(entry));
     return *cache_.back();
   }
-  // A timeout leaves epochs, flags and arrival counters inconsistent on every rank: the same
-  // collective reset as the LL128 exchange (vote, drain, barrier, zero, barrier).
-  ResetSteps steps;
-  steps.vote = [&](bool mine) {
-    return sim ? mine : world_->any(mine, "direct: workspace reset vote");
-  };
-  steps.drain = [&] {
-    Watchdog::Token guard;
-    if (world_) {
-      guard = world_->guard("direct: draining exchange kernels before a workspace reset",
-                            host_wait_s(timeout_s));
-    }
-    DCP_CUDA_CHECK(cudaDeviceSynchronize());
-  };
-  steps.barrier = [&](std::string_view what) {
-    if (!sim) world_->barrier(what);
-  };
-  steps.zero = [&] { found->workspace->reset(); };
-  if (collective_reset(found->needs_reset, steps)) found->needs_reset = false;
+  // A timeout anywhere leaves counters, epochs and flags inconsistent on every rank: the
+  // collective reset (workspace_lifecycle.hpp; outside sim the ranks vote, so that a rank that
+  // saw no error, e.g. the one that skipped a launch, resets too).
+  if (reset_collectively("direct", world_, sim, timeout_s, found->needs_reset, *found->workspace)) {
+    found->needs_reset = false;
+  }
   return *found;
 }
 
