@@ -176,13 +176,15 @@ std::uint64_t mul_sat(std::uint64_t a, std::uint64_t b) {
   return __builtin_mul_overflow(a, b, &out) ? UINT64_MAX : out;
 }
 
-/// Runs expand() must give: the product of the axes, pdl/workspace only for the impls they apply
-/// to (saturating).
+/// Runs expand() must give for the exchange: the product of the axes, over the rows that implement
+/// the exchange, pdl/workspace only for the impls they apply to (saturating).
 std::uint64_t expected_runs(const dcp::SweepSpec& s) {
   const dcp::SweepAxes& x = s.axes;
   std::uint64_t per_impl = 0;
   for (const auto& impl : dcp::effective_impls(x, dcp::testing::metadata_catalog())) {
-    const dcp::ImplTraits& t = dcp::testing::metadata_catalog().at(impl).traits;
+    const dcp::ImplInfo& row = dcp::testing::metadata_catalog().at(impl);
+    if (!row.ops.contains(dcp::Op::kExchange)) continue;  // reduce-only rows: no exchange runs
+    const dcp::ImplTraits& t = row.traits;
     const std::uint64_t rows =
         mul_sat(t.uses_pdl ? x.pdl.size() : 1, t.uses_workspace ? x.workspace.size() : 1);
     if (__builtin_add_overflow(per_impl, rows, &per_impl)) per_impl = UINT64_MAX;
@@ -215,13 +217,31 @@ void check_spec(const dcp::SweepSpec& spec) {
     } catch (const dcp::ConfigError&) {
       continue;
     }
-    const std::uint64_t want = expected_runs(resolved.spec);
-    if (resolved.runs.size() != want) {
-      dcp::fuzz::fail("resolve_sweep() gave the wrong number of runs",
-                      std::to_string(resolved.runs.size()) + " != " + std::to_string(want));
+    // The run count is predicted for the entries vocabulary of the exchange alone (the product
+    // of the axes); sweeps with blocks, the reduce op or the tokens x heads vocabulary are
+    // checked by the invariants below instead (each run's op implemented by its row, reduce runs
+    // with one LSE per row and a base, tokens runs with E = tokens x heads).
+    const dcp::SweepAxes& x = resolved.spec.axes;
+    const bool entries_exchange_only = resolved.spec.blocks.empty() && x.tokens.empty() &&
+                                       x.model.empty() &&
+                                       x.op == std::vector<dcp::Op>{dcp::Op::kExchange};
+    if (entries_exchange_only) {
+      const std::uint64_t want = expected_runs(resolved.spec);
+      if (resolved.runs.size() != want) {
+        dcp::fuzz::fail("resolve_sweep() gave the wrong number of runs",
+                        std::to_string(resolved.runs.size()) + " != " + std::to_string(want));
+      }
     }
     for (const auto& r : resolved.runs) {
       if (!r.info || r.info->name != r.impl) dcp::fuzz::fail("a run does not point at its row");
+      if (!r.info->ops.contains(r.c.op))
+        dcp::fuzz::fail("a run's op is not one its row implements");
+      if (r.c.op == dcp::Op::kReduce && (r.c.stats_dim != 1 || !r.c.lse_base)) {
+        dcp::fuzz::fail("a reduce run without one LSE per row and a base", r.c.key());
+      }
+      if (r.c.tokens && (!r.c.heads || r.c.batch != *r.c.tokens * *r.c.heads)) {
+        dcp::fuzz::fail("a tokens run whose E is not tokens x heads", r.c.key());
+      }
     }
   }
 }
