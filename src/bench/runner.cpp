@@ -1,3 +1,6 @@
+// Why one file of ~640 lines: the per-case sequence (setup, correctness pass, timing per launch
+// mode and part, stress, verification of the timed outputs, abort on a hang) shares one case's
+// state; buffers (buffer_ring), inputs (device_data, reduce_data) and timing live apart.
 #include "bench/runner.hpp"
 
 #include <cuda_runtime_api.h>

@@ -1,3 +1,6 @@
+// Why one file of ~720 lines: both ends of the fd-passing protocol over a Unix socket (listener,
+// connector, handshake, SCM_RIGHTS, peer credential checks, every wait bounded) must agree byte
+// for byte; keeping them together keeps that agreement reviewable in one place.
 #include "fabric/fd_passing.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,5 @@
+// Why one file of ~630 lines: the run-time NVML loader (dlopen, one entry-point table) and one
+// small wrapper per query that reads from that table; a split would expose the table.
 #include "fabric/nvml.hpp"
 
 #include <dlfcn.h>

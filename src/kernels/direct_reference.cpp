@@ -1,3 +1,6 @@
+// Why one file of ~630 lines: the CPU emulation of the direct-store protocol (writers, flags,
+// waiters, delivery through the real merge) keeps its threads' shared state private here, as
+// ll128_reference.cpp does for the LL128 protocol.
 #include "kernels/direct_reference.hpp"
 
 #include <algorithm>

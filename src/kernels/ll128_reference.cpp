@@ -1,3 +1,7 @@
+// Why one file of ~730 lines: the reference packer and the CPU-thread emulation of the LL128
+// FIFO protocol are two users of one private line codec and stream geometry (the anonymous
+// namespace below); splitting them would export that codec to every includer. Split when the
+// emulation grows a second delivery model.
 #include "kernels/ll128_reference.hpp"
 
 #include <algorithm>

@@ -1,3 +1,7 @@
+// Why one file of ~730 lines: the lifecycle of one strategy object (validation, plan agreement,
+// path check, workspace, parameters per ring slot, launch, timeout forensics, reset) shares its
+// private members; the protocol's pure parts already live apart (ll128_layout, native_collective,
+// hang_dump, workspace_lifecycle).
 #include "kernels/native_alltoall.hpp"
 
 #include <cuda_runtime_api.h>

@@ -1,3 +1,6 @@
+// Why one file of ~640 lines: matching the rows of two reports and every verdict rule (SAME,
+// FASTER, SLOWER, NOISY, MISSING, NEW, VERIFY_CHANGED, LESS_EXACT, ENV_CHANGED) decide together
+// what one row becomes; printing lives in compare_report.cpp.
 #include "report/compare.hpp"
 
 #include <fmt/format.h>
