@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/compare_command.hpp"
+#include "cli/crossover_command.hpp"
 #include "cli/diag_command.hpp"
 #include "cli/launcher_env.hpp"
 #include "cli/list_command.hpp"
@@ -29,7 +30,7 @@ constexpr const char* kDescription =
     "2 usage or input error, 3 environment or runtime error (no GPU, timeout, CUDA/NCCL/MPI).";
 
 bool is_subcommand_name(const std::string& s) {
-  return s == "run" || s == "diag" || s == "compare" || s == "list";
+  return s == "run" || s == "diag" || s == "compare" || s == "list" || s == "crossover";
 }
 
 /// `run` is the default subcommand: insert it when the first argument is not a subcommand and
@@ -92,6 +93,9 @@ int main(int argc, char** argv) {
     dcp::cli::CompareArgs compare_args;
     CLI::App* compare = dcp::cli::add_compare_subcommand(app, compare_args);
 
+    dcp::cli::CrossoverArgs crossover_args;
+    CLI::App* crossover = dcp::cli::add_crossover_subcommand(app, crossover_args);
+
     std::vector<std::string> args = with_default_subcommand(argc, argv);
     std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
     try {
@@ -116,6 +120,7 @@ int main(int argc, char** argv) {
       return dcp::cli::list_command(list_args, catalog, what, std::cout);
     }
     if (compare->parsed()) return dcp::cli::run_compare(compare_args);
+    if (crossover->parsed()) return dcp::cli::run_crossover(crossover_args);
     if (diag->parsed()) return dcp::cli::run_diag(diag_args, session);
     return static_cast<int>(dcp::ExitCode::kUsage);
   } catch (const dcp::Error& e) {

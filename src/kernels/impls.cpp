@@ -1,10 +1,15 @@
 #include "kernels/impls.hpp"
 
 #include <array>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
+#include "core/error.hpp"
 #include "core/limits.hpp"
 #include "kernels/ll128_layout.hpp"
+#include "kernels/native_auto.hpp"
 #include "kernels/native_direct.hpp"
 #include "kernels/native_fused.hpp"
 #include "kernels/native_strategy.hpp"
@@ -39,6 +44,30 @@ std::unique_ptr<AllToAllImpl> make_native_direct(ImplEnv& env) {
 
 std::unique_ptr<AllToAllImpl> make_direct_staged(ImplEnv& env) {
   return std::make_unique<NativeDirect>(env.world(), DirectScheme::kStaged, direct_options(env));
+}
+
+/// The crossover file: $DCP_CROSSOVER, else configs/crossover.txt from the working directory;
+/// none found = no rules (native-auto runs LL128 and says so in every row's detail).
+std::shared_ptr<Crossover> load_crossover() {
+  const char* env = std::getenv("DCP_CROSSOVER");
+  const std::string path = env != nullptr && *env != 0 ? env : "configs/crossover.txt";
+  std::ifstream in(path);
+  if (!in) {
+    if (env != nullptr && *env != 0) {
+      throw ConfigError("crossover: DCP_CROSSOVER=" + path + " cannot be read");
+    }
+    auto none = std::make_shared<Crossover>();
+    none->source = "no crossover file (" + path + "; dcpbench crossover REPORT.json writes it)";
+    return none;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::make_shared<Crossover>(parse_crossover(text.str(), path));
+}
+
+std::unique_ptr<AllToAllImpl> make_native_auto(ImplEnv& env) {
+  return std::make_unique<NativeAuto>(
+      env.world(), env.shared<Crossover>(kCrossoverKey, load_crossover), direct_options(env));
 }
 
 constexpr std::array kRows{
@@ -111,6 +140,23 @@ constexpr std::array kRows{
              .speedups_against = "",
              .in_default_sweep = true,
              .make = &make_direct_staged},
+    ImplInfo{.name = kNativeAutoName,
+             .summary = "native or native-direct per case, from the crossover measured on this "
+                        "machine (configs/crossover.txt, written by dcpbench crossover)",
+             .ops = {Op::kExchange, Op::kReduce},
+             .launches = kAllLaunches,
+             .traits = {.uses_pdl = false,
+                        .uses_workspace = true,
+                        .moves_stats = true,
+                        .exact = true,
+                        .ulp_bound = 0},
+             .needs = {.one_gpu_per_rank = false,
+                       .min_world = 1,
+                       .min_nccl = {},
+                       .peer_load_store = true},
+             .speedups_against = "",
+             .in_default_sweep = false,
+             .make = &make_native_auto},
 };
 
 }  // namespace

@@ -21,6 +21,8 @@ inline constexpr std::string_view kNativeFusedName = "native-fused";
 inline constexpr std::string_view kNativeDirectName = "native-direct";
 /// vLLM's four-launch direct path on dcpbench's workspace: NativeDirect, DirectScheme::kStaged.
 inline constexpr std::string_view kDirectStagedName = "direct-staged";
+/// native or native-direct per case, from the measured crossover (NativeAuto).
+inline constexpr std::string_view kNativeAutoName = "native-auto";
 
 /// The rows of this layer, in the order --help lists them.
 std::span<const ImplInfo> native_impls();

@@ -48,12 +48,20 @@ constexpr ImplInfo direct_metadata_row(std::string_view name, std::string_view s
   return r;
 }
 
+/// native-auto: the direct row's traits, not a default row.
+constexpr ImplInfo auto_metadata_row() {
+  ImplInfo r = direct_metadata_row("native-auto", "");
+  r.in_default_sweep = false;
+  return r;
+}
+
 inline constexpr std::array kMetadataRows{
     metadata_row("native", true, true, needs(false, {}, true), "*", true,
                  {Op::kExchange, Op::kReduce}),
     metadata_row("native-fused", true, true, needs(false, {}, true), "*", true, {Op::kReduce}),
     direct_metadata_row("native-direct", "*"),
     direct_metadata_row("direct-staged", ""),
+    auto_metadata_row(),
     metadata_row("nccl-2x", false, true, needs(true, {2, 14, 0}, false), "", true,
                  {Op::kExchange, Op::kReduce}),
     metadata_row("nccl-fused", false, true, needs(true, {2, 14, 0}, false), "", true),

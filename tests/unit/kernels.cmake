@@ -28,6 +28,10 @@ dcp_unit_test(direct_emulation_test
 dcp_unit_test(direct_kernel_host_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/direct_kernel_host_test.cpp
   LIBS dcp_direct)
+# native-auto's crossover: file format, pick, derivation from measured results.
+dcp_unit_test(crossover_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/crossover_test.cpp
+  LIBS dcp_direct)
 dcp_unit_test(ll128_ordering_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/kernels/ll128_ordering_test.cpp
   LIBS dcp_ll128)

@@ -39,6 +39,7 @@ TEST(Registry, EveryRowAndItsTraits) {
        "*",
        {Op::kExchange, Op::kReduce}},
       {"direct-staged", false, true, true, false, true, true, {}, "", {Op::kExchange, Op::kReduce}},
+      {"native-auto", false, true, true, false, true, false, {}, "", {Op::kExchange, Op::kReduce}},
       {"nccl-2x",
        false,
        false,
@@ -89,9 +90,10 @@ TEST(Registry, EveryRowAndItsTraits) {
     EXPECT_NE(row.make, nullptr);
     EXPECT_EQ(c.find(row.name), &row);
   }
-  EXPECT_EQ(c.accepted(),
-            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-"
-            "1x|nccl-packed|nccl-ag-rs");
+  EXPECT_EQ(
+      c.accepted(),
+      "native|native-fused|native-direct|direct-staged|native-auto|nccl-2x|nccl-fused|nccl-device|"
+      "nccl-1x|nccl-packed|nccl-ag-rs");
   EXPECT_NE(c.find(diag_smoke_impl()), nullptr);
 }
 
@@ -106,18 +108,36 @@ TEST(Registry, SpeedupsPairWithRowsOfTheCatalog) {
     }
   }
   // Every "*" row against every other row (the rows of one op pair up when results exist).
-  EXPECT_EQ(
-      pairs,
-      (std::set<std::string>{
-          "native>native-fused",   "native>native-direct",       "native>direct-staged",
-          "native>nccl-2x",        "native>nccl-fused",          "native>nccl-device",
-          "native>nccl-1x",        "native>nccl-packed",         "native>nccl-ag-rs",
-          "native-fused>native",   "native-fused>native-direct", "native-fused>direct-staged",
-          "native-fused>nccl-2x",  "native-fused>nccl-fused",    "native-fused>nccl-device",
-          "native-fused>nccl-1x",  "native-fused>nccl-packed",   "native-fused>nccl-ag-rs",
-          "native-direct>native",  "native-direct>native-fused", "native-direct>direct-staged",
-          "native-direct>nccl-2x", "native-direct>nccl-fused",   "native-direct>nccl-device",
-          "native-direct>nccl-1x", "native-direct>nccl-packed",  "native-direct>nccl-ag-rs"}));
+  EXPECT_EQ(pairs, (std::set<std::string>{"native>native-fused",
+                                          "native>native-direct",
+                                          "native>direct-staged",
+                                          "native>native-auto",
+                                          "native>nccl-2x",
+                                          "native>nccl-fused",
+                                          "native>nccl-device",
+                                          "native>nccl-1x",
+                                          "native>nccl-packed",
+                                          "native>nccl-ag-rs",
+                                          "native-fused>native",
+                                          "native-fused>native-direct",
+                                          "native-fused>direct-staged",
+                                          "native-fused>native-auto",
+                                          "native-fused>nccl-2x",
+                                          "native-fused>nccl-fused",
+                                          "native-fused>nccl-device",
+                                          "native-fused>nccl-1x",
+                                          "native-fused>nccl-packed",
+                                          "native-fused>nccl-ag-rs",
+                                          "native-direct>native",
+                                          "native-direct>native-fused",
+                                          "native-direct>direct-staged",
+                                          "native-direct>native-auto",
+                                          "native-direct>nccl-2x",
+                                          "native-direct>nccl-fused",
+                                          "native-direct>nccl-device",
+                                          "native-direct>nccl-1x",
+                                          "native-direct>nccl-packed",
+                                          "native-direct>nccl-ag-rs"}));
 }
 
 // tests/common/metadata_catalog.hpp stands in for these rows where kernels/ and baseline/ are not

@@ -112,9 +112,10 @@ TEST(ShapeOptions, RefusalsNameTheFieldAndTheAcceptedValues) {
   a = {};
   a.op = {"reduce"};
   a.impl = {"nccl-fused"};
-  EXPECT_EQ(error_of(a),
-            "impl: 'nccl-fused' does not implement --op reduce; accepted: "
-            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-packed|nccl-ag-rs");
+  EXPECT_EQ(
+      error_of(a),
+      "impl: 'nccl-fused' does not implement --op reduce; accepted: "
+      "native|native-fused|native-direct|direct-staged|native-auto|nccl-2x|nccl-packed|nccl-ag-rs");
   a = {};
   a.op = {"reduce"};
   a.lse_base = {"10"};

@@ -62,10 +62,11 @@ TEST(Resolve, ExplicitCpWithoutSimMustMatchTheWorld) {
 TEST(Resolve, ImplNamesAreCheckedAgainstTheCatalog) {
   SweepSpec s;
   s.axes.impl = {"native", "mpi"};
-  EXPECT_EQ(error_of(s, 2),
-            "impl: unknown implementation 'mpi'; accepted: "
-            "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-"
-            "1x|nccl-packed|nccl-ag-rs");
+  EXPECT_EQ(
+      error_of(s, 2),
+      "impl: unknown implementation 'mpi'; accepted: "
+      "native|native-fused|native-direct|direct-staged|native-auto|nccl-2x|nccl-fused|nccl-device|"
+      "nccl-1x|nccl-packed|nccl-ag-rs");
   std::array rows{testing::plain_row("future")};
   rows[0].ops = {};  // e.g. a strategy that only reduces
   const ImplCatalog catalog{std::span<const ImplInfo>(rows)};

@@ -114,8 +114,9 @@ TEST(Sweep, ExpandRefusesANameTheCatalogDoesNotKnow) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "impl: unknown implementation 'gloo'; accepted: "
-              "native|native-fused|native-direct|direct-staged|nccl-2x|nccl-fused|nccl-device|nccl-"
-              "1x|nccl-packed|nccl-ag-rs");
+              "native|native-fused|native-direct|direct-staged|native-auto|nccl-2x|nccl-fused|nccl-"
+              "device|"
+              "nccl-1x|nccl-packed|nccl-ag-rs");
   }
 }
 
