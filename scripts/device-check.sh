@@ -145,7 +145,7 @@ for step in "${steps[@]}"; do
   reduce)
     # Every strategy of --op reduce at the model presets (sim: the NCCL rows report why they
     # skip), every byte checked, then fresh-input stress; the exchange-capable direct rows too.
-    RIMPL=native,native-fused,native-direct,direct-staged,nccl-2x,nccl-packed,nccl-ag-rs
+    RIMPL=native,native-fused,native-direct,direct-staged,native-auto,nccl-2x,nccl-packed,nccl-ag-rs
     run_step reduce-presets 0 timeout 400 "$DCP" -q --workspace sim --op reduce --impl "$RIMPL" \
       --model deepseek-v3,kimi-k2,llama-3-70b --tokens 1,8,16,64,256 --cp-size 2,4,8 \
       --launch graph -w 20 -n 200 --json "$R/reduce-$TAG.json" --csv "$R/reduce-$TAG.csv"
