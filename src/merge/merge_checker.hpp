@@ -18,8 +18,8 @@
 
 #include <cstdint>
 
-#include "core/cuda_raii.hpp"
 #include "core/accuracy.hpp"
+#include "core/cuda_raii.hpp"
 #include "merge/merge_shape.hpp"
 
 namespace dcp::merge {

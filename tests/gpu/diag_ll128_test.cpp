@@ -35,7 +35,7 @@ struct PairRun {
 
 /// Writer and reader of one layout over a zeroed local ring.
 PairRun run_pair(FlagLayout layout, std::uint64_t lines, std::uint64_t inject_every,
-             std::uint32_t epoch) {
+                 std::uint32_t epoch) {
   const DeviceMemory ring(static_cast<std::size_t>(kRing) * ll128probe::kLineBytes);
   const DeviceMemory credit(128);
   DCP_CUDA_CHECK(cudaMemset(ring.get(), 0, ring.bytes()));
