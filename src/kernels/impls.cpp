@@ -70,93 +70,48 @@ std::unique_ptr<AllToAllImpl> make_native_auto(ImplEnv& env) {
       env.world(), env.shared<Crossover>(kCrossoverKey, load_crossover), direct_options(env));
 }
 
+/// A native row: every launch mode, a workspace, both tensors moved, bit-exact, and the same
+/// needs (peer load/store; sim runs every rank on one GPU). What differs is passed.
+constexpr ImplInfo native_row(std::string_view name, std::string_view summary, OpSet ops,
+                              bool uses_pdl, std::string_view speedups_against,
+                              bool in_default_sweep, ImplFactory make) {
+  return ImplInfo{
+      .name = name,
+      .summary = summary,
+      .ops = ops,
+      .launches = kAllLaunches,
+      .traits = {.uses_pdl = uses_pdl,
+                 .uses_workspace = true,
+                 .moves_stats = true,
+                 .exact = true,
+                 .ulp_bound = 0},
+      .needs = {.one_gpu_per_rank = false, .min_world = 1, .min_nccl = {}, .peer_load_store = true},
+      .speedups_against = speedups_against,
+      .in_default_sweep = in_default_sweep,
+      .make = make};
+}
+
 constexpr std::array kRows{
-    ImplInfo{.name = kNativeName,
-             .summary = "native fused LL128 exchange: one kernel per rank moves both tensors "
-                        "through per-peer FIFOs in a mapped workspace (reduce: then the merge "
-                        "kernel)",
-             .ops = {Op::kExchange, Op::kReduce},
-             .launches = kAllLaunches,
-             .traits = {.uses_pdl = true,
-                        .uses_workspace = true,
-                        .moves_stats = true,
-                        .exact = true,
-                        .ulp_bound = 0},
-             .needs = {.one_gpu_per_rank = false,
-                       .min_world = 1,
-                       .min_nccl = {},
-                       .peer_load_store = true},
-             .speedups_against = "*",
-             .in_default_sweep = true,
-             .make = &make_native},
-    ImplInfo{.name = kNativeFusedName,
-             .summary = "native LL128 exchange and merge in ONE kernel per rank: each CTA "
-                        "receives its entries from every source into shared memory and merges "
-                        "them (reduce only)",
-             .ops = {Op::kReduce},
-             .launches = kAllLaunches,
-             .traits = {.uses_pdl = true,
-                        .uses_workspace = true,
-                        .moves_stats = true,
-                        .exact = true,
-                        .ulp_bound = 0},
-             .needs = {.one_gpu_per_rank = false,
-                       .min_world = 1,
-                       .min_nccl = {},
-                       .peer_load_store = true},
-             .speedups_against = "*",
-             .in_default_sweep = true,
-             .make = &make_native_fused},
-    ImplInfo{
-        .name = kNativeDirectName,
-        .summary = "native fused direct-store exchange (+ merge): one kernel per rank writes "
-                   "rows into the peers' receive buffers, flags per block with release/acquire",
-        .ops = {Op::kExchange, Op::kReduce},
-        .launches = kAllLaunches,
-        .traits = {.uses_pdl = false,
-                   .uses_workspace = true,
-                   .moves_stats = true,
-                   .exact = true,
-                   .ulp_bound = 0},
-        .needs =
-            {.one_gpu_per_rank = false, .min_world = 1, .min_nccl = {}, .peer_load_store = true},
-        .speedups_against = "*",
-        .in_default_sweep = true,
-        .make = &make_native_direct},
-    ImplInfo{.name = kDirectStagedName,
-             .summary = "vLLM's four-launch direct path (advance, write, signal, wait+merge) on "
-                        "dcpbench's direct workspace: the baseline of native-direct",
-             .ops = {Op::kExchange, Op::kReduce},
-             .launches = kAllLaunches,
-             .traits = {.uses_pdl = false,
-                        .uses_workspace = true,
-                        .moves_stats = true,
-                        .exact = true,
-                        .ulp_bound = 0},
-             .needs = {.one_gpu_per_rank = false,
-                       .min_world = 1,
-                       .min_nccl = {},
-                       .peer_load_store = true},
-             .speedups_against = "",
-             .in_default_sweep = true,
-             .make = &make_direct_staged},
-    ImplInfo{.name = kNativeAutoName,
-             .summary = "native or native-direct per case, from the crossover measured on this "
-                        "machine (configs/crossover.txt, written by dcpbench crossover)",
-             .ops = {Op::kExchange, Op::kReduce},
-             .launches = kAllLaunches,
-             .traits = {.uses_pdl = false,
-                        .uses_workspace = true,
-                        .moves_stats = true,
-                        .exact = true,
-                        .ulp_bound = 0},
-             .needs = {.one_gpu_per_rank = false,
-                       .min_world = 1,
-                       .min_nccl = {},
-                       .peer_load_store = true},
-             .speedups_against = "",
-             .in_default_sweep = false,
-             .make = &make_native_auto},
+    native_row(kNativeName,
+               "native fused LL128 exchange: one kernel per rank moves both tensors through "
+               "per-peer FIFOs in a mapped workspace (reduce: then the merge kernel)",
+               {Op::kExchange, Op::kReduce}, true, "*", true, &make_native),
+    native_row(kNativeFusedName,
+               "native LL128 exchange and merge in ONE kernel per rank: each CTA receives its "
+               "entries from every source into shared memory and merges them (reduce only)",
+               {Op::kReduce}, true, "*", true, &make_native_fused),
+    native_row(kNativeDirectName,
+               "native fused direct-store exchange (+ merge): one kernel per rank writes rows "
+               "into the peers' receive buffers, flags per block with release/acquire",
+               {Op::kExchange, Op::kReduce}, false, "*", true, &make_native_direct),
+    native_row(kDirectStagedName,
+               "vLLM's four-launch direct path (advance, write, signal, wait+merge) on "
+               "dcpbench's direct workspace: the baseline of native-direct",
+               {Op::kExchange, Op::kReduce}, false, "", true, &make_direct_staged),
+    native_row(kNativeAutoName,
+               "native or native-direct per case, from the crossover measured on this machine "
+               "(configs/crossover.txt, written by dcpbench crossover)",
+               {Op::kExchange, Op::kReduce}, false, "", false, &make_native_auto),
 };
 
 }  // namespace
