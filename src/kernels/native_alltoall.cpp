@@ -196,27 +196,7 @@ std::optional<std::string> NativeAllToAll::unsupported_reason(const Case& c) con
 NativeAllToAll::CachedWorkspace& NativeAllToAll::workspace_for(WorkspaceKind kind,
                                                                const ll128::Geometry& g,
                                                                int local_ranks, double timeout_s) {
-  const bool sim = kind == WorkspaceKind::kSim;
-  CachedWorkspace* found = nullptr;
-  for (auto& entry : cache_) {
-    if (entry->kind == kind && same_geometry(entry->geometry, g)) found = entry.get();
-  }
-  if (!found) {
-    auto entry = std::make_unique<CachedWorkspace>();
-    entry->kind = kind;
-    entry->geometry = g;
-    entry->workspace = make_workspace("native", kind, world_, g.cp_size, local_ranks,
-                                      static_cast<std::size_t>(g.segment_bytes()));
-    cache_.push_back(std::move(entry));
-    return *cache_.back();
-  }
-  // A timeout anywhere leaves counters, epochs and flags inconsistent on every rank: the
-  // collective reset (workspace_lifecycle.hpp; outside sim the ranks vote, so that a rank that
-  // saw no error, e.g. the one that skipped a launch, resets too).
-  if (reset_collectively("native", world_, sim, timeout_s, found->needs_reset, *found->workspace)) {
-    found->needs_reset = false;
-  }
-  return *found;
+  return cached_workspace(cache_, "native", world_, kind, g, local_ranks, timeout_s, same_geometry);
 }
 
 void NativeAllToAll::setup(const ExchangeSetup& s) {

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/types.hpp"
 #include "core/world.hpp"
@@ -28,5 +30,34 @@ std::unique_ptr<fabric::Workspace> make_workspace(std::string_view who, Workspac
 /// barrier, each zeroes its segments, all pass a barrier again. Returns true when it ran.
 bool reset_collectively(std::string_view who, const World* world, bool sim, double timeout_s,
                         bool needs_reset, fabric::Workspace& workspace);
+
+/// The cached workspace of (kind, geometry) in `cache`, made on first use (make_workspace); a
+/// cached one is reset collectively first when a timeout left it inconsistent (`needs_reset`:
+/// outside sim the ranks vote, so a rank that saw no error, e.g. the one that skipped a launch,
+/// resets too). `Entry` has members kind, geometry, workspace and needs_reset; `same(a, b)`
+/// compares two geometries; a geometry has cp_size and segment_bytes().
+template <typename Entry, typename Geometry, typename Same>
+Entry& cached_workspace(std::vector<std::unique_ptr<Entry>>& cache, std::string_view who,
+                        const World* world, WorkspaceKind kind, const Geometry& g, int local_ranks,
+                        double timeout_s, Same same) {
+  Entry* found = nullptr;
+  for (auto& entry : cache) {
+    if (entry->kind == kind && same(entry->geometry, g)) found = entry.get();
+  }
+  if (found == nullptr) {
+    auto entry = std::make_unique<Entry>();
+    entry->kind = kind;
+    entry->geometry = g;
+    entry->workspace = make_workspace(who, kind, world, g.cp_size, local_ranks,
+                                      static_cast<std::size_t>(g.segment_bytes()));
+    cache.push_back(std::move(entry));
+    return *cache.back();
+  }
+  if (reset_collectively(who, world, kind == WorkspaceKind::kSim, timeout_s, found->needs_reset,
+                         *found->workspace)) {
+    found->needs_reset = false;
+  }
+  return *found;
+}
 
 }  // namespace dcp::kernels
