@@ -31,6 +31,7 @@
 #include "kernels/direct_kernel.hpp"
 #include "kernels/direct_layout.hpp"
 #include "kernels/fused_plan.hpp"
+#include "kernels/ptx_ops.cuh"
 #include "merge/merge_routine.hpp"
 
 namespace dcp::kernels::direct_detail {
@@ -43,24 +44,10 @@ inline constexpr unsigned kFullMask = 0xFFFFFFFFu;
 
 // ---- PTX helpers --------------------------------------------------------------------------------
 
-__device__ __forceinline__ u64 globaltimer_ns() {
-  u64 t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
-__device__ __forceinline__ u64 ld_volatile_u64(const u64* p) {
-  u64 v;
-  asm volatile("ld.volatile.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
-  return v;
-}
-__device__ __forceinline__ void st_volatile_u64(u64* p, u64 v) {
-  asm volatile("st.volatile.global.u64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
-}
-__device__ __forceinline__ u64 ld_acquire_sys_u64(const u64* p) {
-  u64 v;
-  asm volatile("ld.acquire.sys.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
-  return v;
-}
+using ptx::globaltimer_ns;
+using ptx::ld_acquire_sys_u64;
+using ptx::ld_volatile_u64;
+using ptx::st_volatile_u64;
 /// A release at system scope: the fence orders everything before it (including the CTA's stores
 /// ordered before this thread by a barrier) before the relaxed store of the flag.
 __device__ __forceinline__ void st_release_sys_u64(u64* p, u64 v) {

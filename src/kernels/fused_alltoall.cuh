@@ -81,6 +81,7 @@
 #include "kernels/fused_alltoall.hpp"
 #include "kernels/fused_alltoall_params.hpp"
 #include "kernels/ll128_layout.hpp"
+#include "kernels/ptx_ops.cuh"
 
 #ifndef DCP_NATIVE_TRACE
 #define DCP_NATIVE_TRACE 0
@@ -127,27 +128,10 @@ __device__ __forceinline__ void pdl_trigger() {
 #endif
 }
 
-__device__ __forceinline__ u64 globaltimer_ns() {
-  u64 t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
-
-__device__ __forceinline__ u64 ld_volatile_u64(const u64* p) {
-  u64 v;
-  asm volatile("ld.volatile.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
-  return v;
-}
-
-__device__ __forceinline__ void st_volatile_u64(u64* p, u64 v) {
-  asm volatile("st.volatile.global.u64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
-}
-
-__device__ __forceinline__ u64 ld_acquire_sys_u64(const u64* p) {
-  u64 v;
-  asm volatile("ld.acquire.sys.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
-  return v;
-}
+using ptx::globaltimer_ns;
+using ptx::ld_acquire_sys_u64;
+using ptx::ld_volatile_u64;
+using ptx::st_volatile_u64;
 
 __device__ __forceinline__ void st_release_sys_u64(u64* p, u64 v) {
   asm volatile("st.release.sys.global.u64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
