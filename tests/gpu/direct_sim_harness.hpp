@@ -25,6 +25,7 @@
 #include "direct_reduce_fill.hpp"
 #include "merge/merge_checker.hpp"
 #include "merge/merge_shape.hpp"
+#include "sim_setup.hpp"
 
 namespace dcp::testing {
 
@@ -60,38 +61,15 @@ class DirectSim {
  public:
   DirectSim(AllToAllImpl& impl, const Case& c, int ring, double timeout_s = 10.0,
             std::optional<FaultInjection> inject = std::nullopt)
-      : impl_(impl), case_(c), shape_(c.shape()), timeout_s_(timeout_s) {
+      : impl_(impl),
+        case_(c),
+        shape_(c.shape()),
+        timeout_s_(timeout_s),
+        sim_(c, ring, timeout_s, inject) {
     const int cp = c.cp_size;
     reduce_ = c.op == Op::kReduce;
     mshape_ = merge::MergeShape{cp, shape_.entries, shape_.head_dim, shape_.fp16,
                                 c.lse_base.value_or(LseBase::kE)};
-    for (int r = 0; r < cp; ++r)
-      streams_.emplace_back();
-    const auto in_o = static_cast<std::size_t>(shape_.o_bytes());
-    const auto in_s = static_cast<std::size_t>(shape_.stats_bytes());
-    const std::size_t out_o =
-        reduce_ ? static_cast<std::size_t>(shape_.entries * shape_.head_dim * 2) : in_o;
-    const std::size_t out_s = reduce_ ? static_cast<std::size_t>(shape_.entries * 4) : in_s;
-    setup_.c = c;
-    setup_.first_rank = 0;
-    setup_.local_ranks = cp;
-    setup_.timeout_s = timeout_s;
-    setup_.inject = inject;
-    for (int k = 0; k < ring; ++k) {
-      BufferSet set;
-      for (int r = 0; r < cp; ++r) {
-        mem_.emplace_back(in_o + 256);
-        mem_.emplace_back(in_s + 256);
-        mem_.emplace_back(out_o + 256);
-        mem_.emplace_back(out_s + 256);
-        const std::size_t n = mem_.size();
-        set.ranks.push_back(RankBuffers{mem_[n - 4].get(), mem_[n - 3].get(), mem_[n - 2].get(),
-                                        mem_[n - 1].get()});
-      }
-      setup_.ring.push_back(set);
-    }
-    for (const Stream& s : streams_)
-      setup_.streams.push_back(s.get());
     impl_.setup(setup_);
   }
   ~DirectSim() {
@@ -172,9 +150,8 @@ class DirectSim {
   merge::MergeShape mshape_;
   bool reduce_ = false;
   double timeout_s_;
-  std::vector<Stream> streams_;
-  std::vector<DeviceMemory> mem_;
-  ExchangeSetup setup_;
+  SimSetup sim_;
+  ExchangeSetup& setup_ = sim_.setup;
   bench::DeviceVerifier verifier_;
   merge::DeviceMergeChecker merge_checker_;
 };

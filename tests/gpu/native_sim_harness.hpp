@@ -19,6 +19,7 @@
 #include "core/host_wait.hpp"
 #include "core/impl.hpp"
 #include "kernels/native_alltoall.hpp"
+#include "sim_setup.hpp"
 
 namespace dcp::testing {
 
@@ -41,33 +42,11 @@ class SimHarness {
  public:
   SimHarness(kernels::NativeAllToAll& impl, const Case& c, int ring, double timeout_s = 10.0,
              std::optional<FaultInjection> inject = std::nullopt)
-      : impl_(impl), case_(c), shape_(c.shape()), timeout_s_(timeout_s) {
-    const int cp = c.cp_size;
-    for (int r = 0; r < cp; ++r)
-      streams_.emplace_back();
-    const auto o_bytes = static_cast<std::size_t>(shape_.o_bytes());
-    const auto s_bytes = static_cast<std::size_t>(shape_.stats_bytes());
-    setup_.c = c;
-    setup_.first_rank = 0;
-    setup_.local_ranks = cp;
-    setup_.timeout_s = timeout_s;
-    setup_.inject = inject;
-    for (int k = 0; k < ring; ++k) {
-      BufferSet set;
-      for (int r = 0; r < cp; ++r) {
-        // Round sizes up so that E = 0 still gets distinct non-null pointers.
-        mem_.emplace_back(o_bytes + 256);
-        mem_.emplace_back(s_bytes + 256);
-        mem_.emplace_back(o_bytes + 256);
-        mem_.emplace_back(s_bytes + 256);
-        const std::size_t n = mem_.size();
-        set.ranks.push_back(RankBuffers{mem_[n - 4].get(), mem_[n - 3].get(), mem_[n - 2].get(),
-                                        mem_[n - 1].get()});
-      }
-      setup_.ring.push_back(set);
-    }
-    for (const Stream& s : streams_)
-      setup_.streams.push_back(s.get());
+      : impl_(impl),
+        case_(c),
+        shape_(c.shape()),
+        timeout_s_(timeout_s),
+        sim_(c, ring, timeout_s, inject) {
     impl_.setup(setup_);
   }
   ~SimHarness() {
@@ -130,9 +109,8 @@ class SimHarness {
   Case case_;
   ExchangeShape shape_;
   double timeout_s_;
-  std::vector<Stream> streams_;
-  std::vector<DeviceMemory> mem_;
-  ExchangeSetup setup_;
+  SimSetup sim_;
+  ExchangeSetup& setup_ = sim_.setup;
   bench::DeviceVerifier verifier_;
 };
 

@@ -23,6 +23,7 @@
 #include "core/host_wait.hpp"
 #include "core/impl.hpp"
 #include "merge/reference.hpp"
+#include "sim_setup.hpp"
 
 namespace dcp::testing {
 
@@ -60,34 +61,11 @@ class ReduceSimHarness {
  public:
   ReduceSimHarness(AllToAllImpl& impl, const Case& c, int ring, double timeout_s = 10.0,
                    std::optional<FaultInjection> inject = std::nullopt)
-      : impl_(impl), case_(c), shape_(merge_shape_of(c)), timeout_s_(timeout_s) {
-    const int cp = c.cp_size;
-    for (int r = 0; r < cp; ++r)
-      streams_.emplace_back();
-    const auto e = static_cast<std::size_t>(c.batch);
-    const auto d = static_cast<std::size_t>(c.head_dim);
-    const auto n = static_cast<std::size_t>(cp);
-    setup_.c = c;
-    setup_.first_rank = 0;
-    setup_.local_ranks = cp;
-    setup_.timeout_s = timeout_s;
-    setup_.inject = inject;
-    for (int k = 0; k < ring; ++k) {
-      BufferSet set;
-      for (int r = 0; r < cp; ++r) {
-        // + 256: E = 0 still gets distinct non-null pointers.
-        mem_.emplace_back(e * n * d * 2 + 256);
-        mem_.emplace_back(e * n * 4 + 256);
-        mem_.emplace_back(e * d * 2 + 256);
-        mem_.emplace_back(e * 4 + 256);
-        const std::size_t m = mem_.size();
-        set.ranks.push_back(RankBuffers{mem_[m - 4].get(), mem_[m - 3].get(), mem_[m - 2].get(),
-                                        mem_[m - 1].get()});
-      }
-      setup_.ring.push_back(set);
-    }
-    for (const Stream& s : streams_)
-      setup_.streams.push_back(s.get());
+      : impl_(impl),
+        case_(c),
+        shape_(merge_shape_of(c)),
+        timeout_s_(timeout_s),
+        sim_(c, ring, timeout_s, inject) {
     impl_.setup(setup_);
   }
   ~ReduceSimHarness() {
@@ -200,9 +178,8 @@ class ReduceSimHarness {
   Case case_;
   merge::MergeShape shape_;
   double timeout_s_;
-  std::vector<Stream> streams_;
-  std::vector<DeviceMemory> mem_;
-  ExchangeSetup setup_;
+  SimSetup sim_;
+  ExchangeSetup& setup_ = sim_.setup;
 };
 
 }  // namespace dcp::testing
